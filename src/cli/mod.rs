@@ -1,0 +1,277 @@
+//! The command line: clap arguments, their resolution into a [`Config`], the wiring of rules →
+//! matcher → scan → report, and exit codes. Only this module knows clap, terminals and exit codes.
+
+mod args;
+mod output;
+
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::matcher::Matcher;
+use crate::report::{self, Document, Style};
+use crate::rules::{RuleSet, Severity};
+use crate::scan::{self, Input};
+
+use args::{Args, Command, Format, RulesCommand};
+pub use output::CliSink;
+
+/// No finding at or above `--fail-on`.
+pub const EXIT_OK: i32 = 0;
+/// Findings (or failing rule examples).
+pub const EXIT_FINDINGS: i32 = 1;
+/// A usage error, a bad rule file, or an input that could not be read.
+pub const EXIT_ERROR: i32 = 2;
+
+/// Runs faultline with these arguments and returns the exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args = match Args::try_parse_from(args) {
+        Ok(args) => args,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match dispatch(args) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return EXIT_OK;
+            }
+            let _ = writeln!(io::stderr(), "faultline: error: {err:#}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Validated settings shared by the subcommands.
+struct Config {
+    matcher: Matcher,
+    format: Format,
+    style: Style,
+    fail_on: Severity,
+}
+
+fn config(args: &Args) -> anyhow::Result<Config> {
+    let mut set = if args.common.no_builtin_rules {
+        RuleSet::default()
+    } else {
+        RuleSet::builtin().context("the built-in rules are broken (a bug in faultline)")?
+    };
+    for path in &args.common.rules {
+        set.merge(RuleSet::load(path)?);
+    }
+    set.check_references()?;
+    let color = match args.common.color {
+        args::ColorChoice::Always => true,
+        args::ColorChoice::Never => false,
+        args::ColorChoice::Auto => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    Ok(Config {
+        matcher: Matcher::new(set),
+        format: args.common.format,
+        style: Style { color },
+        fail_on: args.common.fail_on.severity(),
+    })
+}
+
+fn dispatch(args: Args) -> anyhow::Result<i32> {
+    let command = args.command.clone();
+    let cfg = config(&args)?;
+    match command {
+        None => {
+            if io::stdin().is_terminal() {
+                eprintln!(
+                    "faultline: nothing to read. Pipe the agent's log in, or name files:\n  \
+                     docker logs autoops-otel-agent 2>&1 | faultline\n  \
+                     faultline scan /var/log/elastic-agent/elastic-agent.ndjson\n\
+                     Run `faultline --help` for more."
+                );
+                return Ok(EXIT_ERROR);
+            }
+            scan_cmd(&cfg, vec![Input::Stdin])
+        }
+        Some(Command::Scan { paths }) => {
+            let inputs: Vec<Input> = if paths.is_empty() {
+                if io::stdin().is_terminal() {
+                    eprintln!("faultline: scan needs a file, or a log piped into it (`-` reads stdin).");
+                    return Ok(EXIT_ERROR);
+                }
+                vec![Input::Stdin]
+            } else {
+                paths
+                    .into_iter()
+                    .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::Path(p) })
+                    .collect()
+            };
+            scan_cmd(&cfg, inputs)
+        }
+        Some(Command::Explain { what }) => {
+            let mut out = io::stdout().lock();
+            if report::explain(&mut out, &cfg.matcher, &what, cfg.style)? {
+                Ok(EXIT_OK)
+            } else {
+                eprintln!(
+                    "faultline: `{what}` is not a known error code, rule, cause or fix. \
+                     `faultline rules list` lists the rules; codes look like HTTP_503 or LICENSE_EXPIRED."
+                );
+                Ok(EXIT_ERROR)
+            }
+        }
+        Some(Command::Rules { command }) => rules_cmd(&cfg, &args, command),
+    }
+}
+
+fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        // A second Ctrl-C while the summary is printed ends the process the usual way.
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+    }
+    let reads_stdin = inputs.contains(&Input::Stdin);
+    let stdout = io::stdout();
+    let mut sink = CliSink::new(
+        stdout.lock(),
+        cfg.format,
+        cfg.style,
+        &cfg.matcher,
+        reads_stdin,
+    );
+    let events = cfg.format == Format::Ndjson;
+    let (agg, sources) = scan::scan_inputs(&cfg.matcher, &inputs, events, &interrupted, &mut sink)?;
+    if reads_stdin && agg.stats.lines == 0 && inputs.len() == 1 {
+        eprintln!(
+            "faultline: standard input held no lines. `docker logs` writes the agent's log to \
+             stderr: pipe both streams, as in `docker logs autoops-otel-agent 2>&1 | faultline`."
+        );
+    }
+    let doc = Document::new(&cfg.matcher, &agg, &sources);
+    sink.finish(&doc)?;
+    if agg.stats.errors > 0 {
+        return Ok(EXIT_ERROR);
+    }
+    Ok(match doc.worst() {
+        Some(worst) if worst >= cfg.fail_on => EXIT_FINDINGS,
+        _ => EXIT_OK,
+    })
+}
+
+fn rules_cmd(cfg: &Config, args: &Args, command: RulesCommand) -> anyhow::Result<i32> {
+    let set = cfg.matcher.rules();
+    let mut out = io::stdout().lock();
+    match command {
+        RulesCommand::List => {
+            writeln!(
+                out,
+                "{:<44} {:<8} {:<13} {:<22} {:<28} DEFINED AT",
+                "ID", "KIND", "COMPONENT", "CAUSE", "CODE"
+            )?;
+            for r in &set.rules {
+                let kind = match r.kind {
+                    crate::rules::RuleKind::Failure => "failure",
+                    crate::rules::RuleKind::Success => "success",
+                    crate::rules::RuleKind::Ignore => "ignore",
+                };
+                writeln!(
+                    out,
+                    "{:<44} {:<8} {:<13} {:<22} {:<28} {}",
+                    r.id,
+                    kind,
+                    r.component.map_or("-", |c| c.name()),
+                    r.cause.as_deref().unwrap_or("-"),
+                    r.code.as_deref().unwrap_or("-"),
+                    r.origin
+                )?;
+            }
+            writeln!(
+                out,
+                "{} rules, {} anchors, {} fixes, {} codes",
+                set.rules.len(),
+                cfg.matcher.anchors().len(),
+                set.fixes.len(),
+                set.codes.len()
+            )?;
+            Ok(EXIT_OK)
+        }
+        RulesCommand::Anchors => {
+            for a in cfg.matcher.anchors() {
+                writeln!(out, "{a}")?;
+            }
+            Ok(EXIT_OK)
+        }
+        RulesCommand::Test { files } => {
+            // The files given are already merged into the set (with the built-in rules unless
+            // --no-builtin-rules); test their rules, or the built-in ones when none is given.
+            let mut set_with_files = None;
+            if !files.is_empty() {
+                let mut merged = if args.common.no_builtin_rules {
+                    RuleSet::default()
+                } else {
+                    RuleSet::builtin()?
+                };
+                for f in args.common.rules.iter().chain(files.iter()) {
+                    merged.merge(RuleSet::load(f)?);
+                }
+                merged.check_references()?;
+                set_with_files = Some(Matcher::new(merged));
+            }
+            let matcher = set_with_files.as_ref().unwrap_or(&cfg.matcher);
+            let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            let report = matcher.check_examples(|r| {
+                if names.is_empty() {
+                    RuleSet::builtin_files().any(|b| b == r.origin.file)
+                } else {
+                    names.contains(&r.origin.file)
+                }
+            });
+            for f in &report.failures {
+                let rule = &matcher.rules().rules[f.rule];
+                let which = if f.counter { "counterexample" } else { "example" };
+                let line = if f.counter {
+                    &rule.counterexamples[f.index - 1]
+                } else {
+                    &rule.examples[f.index - 1]
+                };
+                writeln!(
+                    out,
+                    "FAIL {} {}: {which} {} {}\n     {}",
+                    rule.origin,
+                    rule.id,
+                    f.index,
+                    f.problem,
+                    crate::findings::sample_text(line)
+                )?;
+            }
+            let verdict = if report.failures.is_empty() {
+                "all pass".to_string()
+            } else {
+                format!("{} failed", report.failures.len())
+            };
+            writeln!(
+                out,
+                "{} rules, {} examples, {} counterexamples: {verdict}",
+                report.rules, report.examples, report.counterexamples
+            )?;
+            Ok(if report.failures.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
+        }
+    }
+}

@@ -1,0 +1,503 @@
+//! The matcher turns a [`RuleSet`] into something that runs over bytes: one Aho-Corasick automaton
+//! over every rule's anchors finds candidate lines in whole buffers, a second one lists the anchors
+//! a candidate line holds, and the rules' regexes verify and capture. It owns the component × cause
+//! resolution described in `rules/README.md` ("How a line is classified") and the lookup of each
+//! (rule, component) pair's fix, computed once up front.
+
+use std::collections::BTreeMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+
+use crate::record::{Level, Record};
+use crate::rules::{Component, RuleKind, RuleSet, Severity};
+
+/// The cause given to a failure no rule names a cause for.
+pub const UNKNOWN_CAUSE: &str = "unknown";
+
+/// What one line means.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// No rule matched.
+    None,
+    /// An ignore rule matched: healthy.
+    Ignore {
+        /// The winning ignore rule.
+        rule: usize,
+    },
+    /// Evidence that a component works.
+    Success {
+        /// The winning success rule.
+        rule: usize,
+        /// Its component.
+        component: Component,
+    },
+    /// A failure.
+    Failure(Failure),
+}
+
+/// A classified failing line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The winning rule.
+    pub rule: usize,
+    /// The component.
+    pub component: Component,
+    /// The cause (a rule's cause or [`UNKNOWN_CAUSE`]).
+    pub cause_rule: Option<usize>,
+    /// The fix, an index into the rule set's fixes.
+    pub fix: Option<usize>,
+    /// How bad.
+    pub severity: Severity,
+}
+
+/// Compiled rules.
+#[derive(Debug)]
+pub struct Matcher {
+    set: RuleSet,
+    /// Leftmost-first automaton for the buffer scan (it can use the packed SIMD searchers).
+    scan: AhoCorasick,
+    /// Standard automaton for listing every anchor in one line, overlapping.
+    all: AhoCorasick,
+    /// Unique anchors.
+    anchors: Vec<String>,
+    /// For each anchor, the rules it belongs to, in rule order.
+    anchor_rules: Vec<Vec<u32>>,
+    /// `fixes[rule * 4 + component]`: the fix for a failure whose deciding rule is `rule`.
+    fixes: Vec<Option<usize>>,
+    /// Fix for a failure with no rule naming a cause, per component: indexed by the component rule.
+    unknown_fixes: Vec<Option<usize>>,
+}
+
+impl Matcher {
+    /// Compiles a rule set.
+    pub fn new(set: RuleSet) -> Matcher {
+        let mut anchors: Vec<String> = Vec::new();
+        let mut anchor_rules: Vec<Vec<u32>> = Vec::new();
+        for (i, rule) in set.rules.iter().enumerate() {
+            for a in &rule.anchors {
+                let idx = match anchors.iter().position(|x| x == a) {
+                    Some(idx) => idx,
+                    None => {
+                        anchors.push(a.clone());
+                        anchor_rules.push(Vec::new());
+                        anchors.len() - 1
+                    }
+                };
+                if !anchor_rules[idx].contains(&(i as u32)) {
+                    anchor_rules[idx].push(i as u32);
+                }
+            }
+        }
+        let scan = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&anchors)
+            .expect("anchors are plain literals of bounded size");
+        let all = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&anchors)
+            .expect("anchors are plain literals of bounded size");
+        let mut fixes = Vec::with_capacity(set.rules.len() * 4);
+        let mut unknown_fixes = Vec::with_capacity(set.rules.len() * 4);
+        for rule in &set.rules {
+            for c in Component::ALL {
+                fixes.push(set.fix_for(&rule.id, c, rule.cause.as_deref().unwrap_or(UNKNOWN_CAUSE)));
+                unknown_fixes.push(set.fix_for(&rule.id, c, UNKNOWN_CAUSE));
+            }
+        }
+        Matcher {
+            set,
+            scan,
+            all,
+            anchors,
+            anchor_rules,
+            fixes,
+            unknown_fixes,
+        }
+    }
+
+    /// The rule set this matcher was built from.
+    pub fn rules(&self) -> &RuleSet {
+        &self.set
+    }
+
+    /// The unique anchors, in rule order.
+    pub fn anchors(&self) -> &[String] {
+        &self.anchors
+    }
+
+    /// The first anchor at or after `start` in `haystack`, as (start, end).
+    #[inline]
+    pub fn find_anchor(&self, haystack: &[u8], start: usize) -> Option<(usize, usize)> {
+        self.scan
+            .find(Input::new(haystack).span(start..haystack.len()))
+            .map(|m| (m.start(), m.end()))
+    }
+
+    /// Classifies one decoded record.
+    pub fn classify(&self, rec: &Record<'_>) -> Verdict {
+        let text = rec.text.as_bytes();
+        // Rules with an anchor in the text, deduplicated, in rule order.
+        let mut candidates: Vec<u32> = Vec::new();
+        for m in self.all.find_overlapping_iter(text) {
+            for &r in &self.anchor_rules[m.pattern().as_usize()] {
+                if !candidates.contains(&r) {
+                    candidates.push(r);
+                }
+            }
+        }
+        if candidates.is_empty() {
+            return Verdict::None;
+        }
+        candidates.sort_unstable();
+        let mut ignore: Option<usize> = None;
+        let mut success: Option<usize> = None;
+        let mut cause_rule: Option<usize> = None;
+        let mut component_rule: Option<usize> = None;
+        let better = |best: Option<usize>, i: usize| match best {
+            None => true,
+            Some(b) => self.set.rules[i].priority > self.set.rules[b].priority,
+        };
+        for &r in &candidates {
+            let i = r as usize;
+            let rule = &self.set.rules[i];
+            if rule.unless.iter().any(|u| rec.text.contains(u.as_str())) {
+                continue;
+            }
+            if let Some(re) = &rule.regex {
+                if !re.is_match(&rec.text) {
+                    continue;
+                }
+            }
+            match rule.kind {
+                RuleKind::Ignore => {
+                    if better(ignore, i) {
+                        ignore = Some(i);
+                    }
+                }
+                RuleKind::Success => {
+                    if better(success, i) {
+                        success = Some(i);
+                    }
+                }
+                RuleKind::Failure => {
+                    if rule.cause.is_some() && better(cause_rule, i) {
+                        cause_rule = Some(i);
+                    }
+                    if rule.component.is_some() && better(component_rule, i) {
+                        component_rule = Some(i);
+                    }
+                }
+            }
+        }
+        if let Some(rule) = ignore {
+            return Verdict::Ignore { rule };
+        }
+        let Some(winner) = cause_rule.or(component_rule) else {
+            return match success {
+                Some(rule) => Verdict::Success {
+                    rule,
+                    component: self.set.rules[rule]
+                        .component
+                        .expect("success rules name a component"),
+                },
+                None => Verdict::None,
+            };
+        };
+        let component = component_rule
+            .and_then(|r| self.set.rules[r].component)
+            .unwrap_or_else(|| component_from_hosts(&rec.text));
+        let slot = winner * 4 + component as usize;
+        let fix = if cause_rule.is_some() {
+            self.fixes[slot]
+        } else {
+            self.unknown_fixes[slot]
+        };
+        let severity = self.set.rules[winner]
+            .severity
+            .unwrap_or(match rec.level {
+                Some(Level::Error) | None => Severity::Error,
+                Some(Level::Warn) | Some(Level::Info) | Some(Level::Debug) => Severity::Warning,
+            });
+        Verdict::Failure(Failure {
+            rule: winner,
+            component,
+            cause_rule,
+            fix,
+            severity,
+        })
+    }
+
+    /// The cause name of a failure.
+    pub fn cause<'a>(&'a self, failure: &Failure) -> &'a str {
+        failure
+            .cause_rule
+            .and_then(|r| self.set.rules[r].cause.as_deref())
+            .unwrap_or(UNKNOWN_CAUSE)
+    }
+
+    /// The values captured from a failing line: the winning rules' regex groups, then every
+    /// `[[value]]` regex, first capture of a name wins.
+    pub fn capture(&self, failure: &Failure, text: &str, into: &mut BTreeMap<String, String>) {
+        let rules = [Some(failure.rule), failure.cause_rule];
+        let rule_regexes = rules
+            .iter()
+            .flatten()
+            .filter_map(|&r| self.set.rules[r].regex.as_ref());
+        let value_regexes = self.set.values.iter().map(|v| &v.regex);
+        for re in rule_regexes.chain(value_regexes) {
+            let names: Vec<&str> = re.capture_names().flatten().collect();
+            if names.iter().all(|n| into.contains_key(*n)) {
+                continue;
+            }
+            let Some(caps) = re.captures(text) else {
+                continue;
+            };
+            for name in names {
+                if let Some(m) = caps.name(name) {
+                    if !m.as_str().is_empty() && !into.contains_key(name) {
+                        into.insert(name.to_string(), m.as_str().to_string());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A rule example that did not classify as it should.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleFailure {
+    /// The rule.
+    pub rule: usize,
+    /// Whether the line was a counterexample.
+    pub counter: bool,
+    /// 1-based index among the rule's examples (or counterexamples).
+    pub index: usize,
+    /// What happened instead.
+    pub problem: String,
+}
+
+/// The outcome of checking rules' examples.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExampleReport {
+    /// Rules checked.
+    pub rules: usize,
+    /// Examples checked.
+    pub examples: usize,
+    /// Counterexamples checked.
+    pub counterexamples: usize,
+    /// What failed.
+    pub failures: Vec<ExampleFailure>,
+}
+
+impl Matcher {
+    /// Describes a verdict: the winning rule, and for failures the component and cause.
+    pub fn describe(&self, v: &Verdict) -> String {
+        let id = |i: usize| self.set.rules[i].id.as_str();
+        match v {
+            Verdict::None => "no rule".to_string(),
+            Verdict::Ignore { rule } => format!("{} (ignored)", id(*rule)),
+            Verdict::Success { rule, component } => format!("{} (success of {component})", id(*rule)),
+            Verdict::Failure(f) => format!("{} ({} × {})", id(f.rule), f.component, self.cause(f)),
+        }
+    }
+
+    /// Checks the examples and counterexamples of the rules `include` accepts.
+    pub fn check_examples(&self, include: impl Fn(&crate::rules::Rule) -> bool) -> ExampleReport {
+        let mut report = ExampleReport::default();
+        for (i, rule) in self.set.rules.iter().enumerate() {
+            if !include(rule) {
+                continue;
+            }
+            report.rules += 1;
+            for (n, example) in rule.examples.iter().enumerate() {
+                report.examples += 1;
+                let v = self.classify(&crate::record::decode(example.as_bytes()));
+                let winner = match &v {
+                    Verdict::None => None,
+                    Verdict::Ignore { rule } | Verdict::Success { rule, .. } => Some(*rule),
+                    Verdict::Failure(f) => Some(f.rule),
+                };
+                let mut ok = winner == Some(i);
+                if let Verdict::Failure(f) = &v {
+                    ok &= rule.component.is_none_or(|c| c == f.component);
+                    ok &= rule.cause.as_deref().is_none_or(|c| c == self.cause(f));
+                }
+                if !ok {
+                    report.failures.push(ExampleFailure {
+                        rule: i,
+                        counter: false,
+                        index: n + 1,
+                        problem: format!("classified as {}", self.describe(&v)),
+                    });
+                }
+            }
+            for (n, line) in rule.counterexamples.iter().enumerate() {
+                report.counterexamples += 1;
+                let v = self.classify(&crate::record::decode(line.as_bytes()));
+                let winner = match &v {
+                    Verdict::None => None,
+                    Verdict::Ignore { rule } | Verdict::Success { rule, .. } => Some(*rule),
+                    Verdict::Failure(f) => Some(f.rule),
+                };
+                if winner == Some(i) {
+                    report.failures.push(ExampleFailure {
+                        rule: i,
+                        counter: true,
+                        index: n + 1,
+                        problem: format!("classified as {}", self.describe(&v)),
+                    });
+                }
+            }
+        }
+        report
+    }
+}
+
+/// The component a failing line concerns when no rule names one, from the hosts it mentions.
+fn component_from_hosts(text: &str) -> Component {
+    if text.contains("api.elastic-cloud.com") || text.contains("cloud-connected/clusters") {
+        Component::Registration
+    } else if text.contains("auto-ops.") || text.contains("/v1/logs") {
+        Component::Export
+    } else if text.contains("://") || text.contains("dial tcp") || text.contains(":9200") {
+        Component::Cluster
+    } else {
+        Component::Agent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::decode;
+
+    fn matcher(toml: &str) -> Matcher {
+        Matcher::new(RuleSet::parse("t.toml", toml).unwrap())
+    }
+
+    const RULES: &str = r#"
+[[rule]]
+id = "cause-refused"
+cause = "refused"
+anchors = ["connection refused"]
+title = "refused"
+examples = ["connect: connection refused"]
+
+[[rule]]
+id = "cause-proxy"
+cause = "proxy"
+priority = 10
+anchors = ["proxyconnect"]
+title = "proxy"
+examples = ["proxyconnect tcp: connection refused"]
+
+[[rule]]
+id = "registration-wrapper"
+component = "registration"
+anchors = ["failed to register Cloud Connected Mode"]
+title = "wrapper"
+examples = ["failed to register Cloud Connected Mode: boom"]
+
+[[rule]]
+id = "ignore-metadata"
+kind = "ignore"
+anchors = ["169.254.169.254"]
+title = "metadata"
+examples = ["dial tcp 169.254.169.254:80: connect: connection refused"]
+
+[[rule]]
+id = "cluster-ok"
+kind = "success"
+component = "cluster"
+anchors = ["completed fetching"]
+title = "ok"
+examples = ["completed fetching node_stats metricset"]
+"#;
+
+    fn failure(m: &Matcher, line: &str) -> (String, Component, String) {
+        match m.classify(&decode(line.as_bytes())) {
+            Verdict::Failure(f) => (
+                m.rules().rules[f.rule].id.clone(),
+                f.component,
+                m.cause(&f).to_string(),
+            ),
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn priority_decides_cause_and_component_combines() {
+        let m = matcher(RULES);
+        let (rule, comp, cause) = failure(
+            &m,
+            "failed to register Cloud Connected Mode: proxyconnect tcp: dial tcp 10.0.0.8:3128: connect: connection refused",
+        );
+        assert_eq!((rule.as_str(), comp, cause.as_str()), ("cause-proxy", Component::Registration, "proxy"));
+    }
+
+    #[test]
+    fn component_comes_from_host_when_no_rule_names_it() {
+        let m = matcher(RULES);
+        let (_, comp, cause) = failure(&m, "dial tcp 10.0.0.5:9200: connect: connection refused");
+        assert_eq!((comp, cause.as_str()), (Component::Cluster, "refused"));
+        let (_, comp, _) = failure(
+            &m,
+            "Post \"https://otel-auto-ops.eu-west-1.aws.svc.elastic.cloud/v1/logs\": connect: connection refused",
+        );
+        assert_eq!(comp, Component::Export);
+        let (_, comp, _) = failure(&m, "connection refused");
+        assert_eq!(comp, Component::Agent);
+    }
+
+    #[test]
+    fn component_without_cause_is_unknown() {
+        let m = matcher(RULES);
+        let (rule, comp, cause) = failure(&m, "failed to register Cloud Connected Mode: boom");
+        assert_eq!((rule.as_str(), comp, cause.as_str()), ("registration-wrapper", Component::Registration, "unknown"));
+    }
+
+    #[test]
+    fn ignore_beats_failure_and_success_is_reported() {
+        let m = matcher(RULES);
+        let v = m.classify(&decode(b"dial tcp 169.254.169.254:80: connect: connection refused"));
+        assert!(matches!(v, Verdict::Ignore { .. }), "{v:?}");
+        let v = m.classify(&decode(b"completed fetching node_stats metricset"));
+        assert_eq!(v, Verdict::Success { rule: 4, component: Component::Cluster });
+        assert_eq!(m.classify(&decode(b"all is well")), Verdict::None);
+    }
+
+    #[test]
+    fn builtin_examples_all_classify_as_their_rule() {
+        let m = Matcher::new(RuleSet::builtin().unwrap());
+        let report = m.check_examples(|_| true);
+        let failures: Vec<String> = report
+            .failures
+            .iter()
+            .map(|f| format!("{} example {}: {}", m.rules().rules[f.rule].id, f.index, f.problem))
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert_eq!(report.rules, m.rules().rules.len());
+    }
+
+    #[test]
+    fn example_check_reports_a_wrong_example() {
+        let m = matcher(&format!(
+            "{RULES}\n[[rule]]\nid = \"bad\"\ncause = \"timeout\"\nanchors = [\"i/o timeout\"]\ntitle = \"t\"\nexamples = [\"connection refused\"]\ncounterexamples = [\"i/o timeout\"]\n"
+        ));
+        let report = m.check_examples(|r| r.id == "bad");
+        assert_eq!(report.rules, 1);
+        assert_eq!(report.failures.len(), 2);
+        assert_eq!(report.failures[0].problem, "classified as cause-refused (agent × refused)");
+        assert!(report.failures[1].counter);
+    }
+
+    #[test]
+    fn anchors_are_deduplicated_and_found_in_buffers() {
+        let m = matcher(RULES);
+        assert_eq!(m.anchors().len(), 5);
+        let buf = b"healthy\nhealthy\nconnect: connection refused\n";
+        assert_eq!(m.find_anchor(buf, 0), Some((25, 43)));
+        assert_eq!(m.find_anchor(buf, 43), None);
+    }
+}

@@ -1,0 +1,322 @@
+//! The human printer: a status line per component, then each failing component's findings with
+//! what failed and why, how often and when, the fix, the check command and what its answer means,
+//! the docs link and one sample line. Also the text of `faultline explain` and the one-line live
+//! alerts printed while following a stream.
+
+use std::io::{self, Write};
+
+use super::{Document, FindingDoc, Seen};
+use crate::findings::Status;
+use crate::matcher::Matcher;
+use crate::rules::{fill_template, Component, RuleKind, Severity};
+
+/// Colours on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// Whether to emit ANSI colour codes.
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn bold(self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    fn dim(self, t: &str) -> String {
+        self.paint("2", t)
+    }
+    fn red(self, t: &str) -> String {
+        self.paint("1;31", t)
+    }
+    fn yellow(self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    fn green(self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    fn cyan(self, t: &str) -> String {
+        self.paint("36", t)
+    }
+
+    fn status(self, s: Status) -> String {
+        match s {
+            Status::Failing => self.red(s.name()),
+            Status::Recovered => self.yellow(s.name()),
+            Status::Ok => self.green(s.name()),
+            Status::Unknown => self.dim(s.name()),
+        }
+    }
+
+    fn severity(self, s: Severity) -> String {
+        match s {
+            Severity::Error => self.red("error"),
+            Severity::Warning => self.yellow("warning"),
+            Severity::Info => self.dim("info"),
+        }
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn when(s: &Seen) -> String {
+    match &s.timestamp {
+        Some(t) => format!("{t} ({}:{})", s.source, s.line),
+        None => format!("{}:{}", s.source, s.line),
+    }
+}
+
+/// Prints the report for a person.
+pub fn print_human(out: &mut dyn Write, doc: &Document, style: Style) -> io::Result<()> {
+    let problems = doc.findings.len() as u64;
+    if problems == 0 {
+        writeln!(out, "{}", style.bold("faultline: no problem found"))?;
+    } else {
+        writeln!(
+            out,
+            "{}",
+            style.bold(&format!("faultline: {} found", plural(problems, "problem", "problems")))
+        )?;
+    }
+    writeln!(out)?;
+    for c in Component::ALL {
+        let status = doc.components[&c];
+        let n = doc.findings.iter().filter(|f| f.component == c).count() as u64;
+        if n == 0 {
+            writeln!(out, "  {:<13} {}", c.name(), style.status(status))?;
+        } else {
+            let pad = " ".repeat(10usize.saturating_sub(status.name().len()));
+            let detail = plural(n, "problem", "problems");
+            writeln!(out, "  {:<13} {}{pad}{detail}", c.name(), style.status(status))?;
+        }
+    }
+    for c in Component::ALL {
+        let findings: Vec<&FindingDoc> = doc.findings.iter().filter(|f| f.component == c).collect();
+        if findings.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        let head = format!("── {} · {} ", c.name(), doc.components[&c].name());
+        let rule_len = 72usize.saturating_sub(head.chars().count());
+        writeln!(out, "{}", style.bold(&format!("{head}{}", "─".repeat(rule_len))))?;
+        for f in findings {
+            print_finding(out, f, style)?;
+        }
+    }
+    writeln!(out)?;
+    let s = &doc.stats;
+    let mut read = format!(
+        "Read {}, {}, {}",
+        plural(s.sources, "source", "sources"),
+        plural(s.lines, "line", "lines"),
+        human_bytes(s.bytes)
+    );
+    read.push_str(&format!(
+        "; {} failing, {} healthy evidence, {} ignored",
+        plural(s.failures, "line", "lines"),
+        s.successes,
+        s.ignored
+    ));
+    if s.errors > 0 {
+        read.push_str(&format!("; {} could not be read", plural(s.errors, "input", "inputs")));
+    }
+    writeln!(out, "{}", style.dim(&format!("{read}.")))?;
+    Ok(())
+}
+
+fn print_finding(out: &mut dyn Write, f: &FindingDoc, style: Style) -> io::Result<()> {
+    writeln!(out)?;
+    let mark = match f.severity {
+        Severity::Error => style.red("✗"),
+        _ => style.yellow("!"),
+    };
+    writeln!(
+        out,
+        "{mark} {} {} {}",
+        style.bold(&f.cause),
+        style.dim("—"),
+        f.title
+    )?;
+    let mut ids = format!("{} · rule {}", style.severity(f.severity), f.rule);
+    if let Some(code) = &f.code {
+        ids.push_str(&format!(" · code {code}"));
+    }
+    writeln!(out, "  {ids}")?;
+    if f.count == 1 {
+        writeln!(out, "  1 line at {}", when(&f.first_seen))?;
+    } else {
+        writeln!(
+            out,
+            "  {} lines, first {}, last {}",
+            f.count,
+            when(&f.first_seen),
+            when(&f.last_seen)
+        )?;
+    }
+    if let Some(fix) = &f.fix {
+        writeln!(out, "  {}  {fix}", style.cyan("Fix"))?;
+        for (i, step) in f.steps.iter().enumerate() {
+            writeln!(out, "       {}. {step}", i + 1)?;
+        }
+    }
+    if let Some(check) = &f.check {
+        writeln!(out, "  {}  {check}", style.cyan("Check"))?;
+    }
+    if let Some(expect) = &f.expect {
+        writeln!(out, "  {} {expect}", style.cyan("Expect"))?;
+    }
+    if let Some(docs) = &f.docs {
+        writeln!(out, "  {}   {docs}", style.cyan("Docs"))?;
+    }
+    if let Some(sample) = f.samples.first() {
+        writeln!(out, "  {} {}", style.cyan("Sample"), style.dim(sample))?;
+    }
+    Ok(())
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return plural(n, "byte", "bytes");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+/// One line announcing a finding seen for the first time while following a stream.
+pub fn live_alert(f: &FindingDoc, style: Style) -> String {
+    let mut line = format!(
+        "{} {} {} {}: {} ({})",
+        match f.severity {
+            Severity::Error => style.red("✗"),
+            _ => style.yellow("!"),
+        },
+        style.bold(f.component.name()),
+        style.dim("·"),
+        style.bold(&f.cause),
+        f.title,
+        when(&f.first_seen)
+    );
+    if let Some(check) = &f.check {
+        line.push_str(&format!("\n    check: {check}"));
+    }
+    line
+}
+
+/// Explains a code (`HTTP_503`), a rule id, a cause or a fix id. Returns `false` if nothing by that
+/// name is known.
+pub fn explain(out: &mut dyn Write, matcher: &Matcher, what: &str, style: Style) -> io::Result<bool> {
+    let set = matcher.rules();
+    let no_values = |_: &str| None;
+    let print_fix = |out: &mut dyn Write, idx: Option<usize>| -> io::Result<()> {
+        let Some(fix) = idx.map(|i| &set.fixes[i]) else {
+            return Ok(());
+        };
+        writeln!(out, "{}  {}", style.cyan("Fix"), fix.summary)?;
+        for (i, step) in fix.steps.iter().enumerate() {
+            writeln!(out, "     {}. {step}", i + 1)?;
+        }
+        if let Some(check) = &fix.check {
+            writeln!(out, "{}  {}", style.cyan("Check"), fill_template(check, no_values))?;
+        }
+        if let Some(expect) = &fix.expect {
+            writeln!(out, "{} {expect}", style.cyan("Expect"))?;
+        }
+        writeln!(out, "{}   {}", style.cyan("Docs"), fix.docs)
+    };
+    let key = what.trim();
+    if let Some(code) = set.codes.iter().find(|c| c.code.eq_ignore_ascii_case(key)) {
+        writeln!(out, "{} — {}", style.bold(&code.code), code.message)?;
+        writeln!(out, "{}", code.meaning)?;
+        if let Some(c) = code.component {
+            writeln!(out, "Component: {c}")?;
+        }
+        if let Some(cause) = &code.cause {
+            writeln!(out, "Cause: {cause}")?;
+            let component = code.component.unwrap_or(Component::Agent);
+            let fix = if code.component.is_some() {
+                set.fix_for("", component, cause)
+            } else {
+                set.fixes
+                    .iter()
+                    .position(|f| f.rule.is_none() && f.cause.as_deref() == Some(cause.as_str()))
+                    .or_else(|| set.fix_for("", component, cause))
+            };
+            print_fix(out, fix)?;
+        }
+        return Ok(true);
+    }
+    if let Some(rule) = set.rules.iter().find(|r| r.id == key) {
+        writeln!(out, "{} — {}", style.bold(&rule.id), rule.title)?;
+        let kind = match rule.kind {
+            RuleKind::Failure => "failure",
+            RuleKind::Success => "success (the component works)",
+            RuleKind::Ignore => "ignored (healthy)",
+        };
+        writeln!(out, "Kind: {kind}")?;
+        if let Some(c) = rule.component {
+            writeln!(out, "Component: {c}")?;
+        }
+        if let Some(cause) = &rule.cause {
+            writeln!(out, "Cause: {cause}")?;
+        }
+        if let Some(code) = &rule.code {
+            writeln!(out, "Code: {code}")?;
+        }
+        writeln!(out, "Defined at: {}", rule.origin)?;
+        if let Some(example) = rule.examples.first() {
+            writeln!(out, "Example: {}", crate::findings::sample_text(example))?;
+        }
+        if rule.kind == RuleKind::Failure {
+            let component = rule.component.unwrap_or(Component::Agent);
+            let cause = rule.cause.as_deref().unwrap_or(crate::matcher::UNKNOWN_CAUSE);
+            print_fix(out, set.fix_for(&rule.id, component, cause))?;
+        }
+        return Ok(true);
+    }
+    if let Some(i) = set.fixes.iter().position(|f| f.id == key) {
+        writeln!(out, "{}", style.bold(&set.fixes[i].id))?;
+        print_fix(out, Some(i))?;
+        return Ok(true);
+    }
+    let cause_fixes: Vec<usize> = set
+        .fixes
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.rule.is_none() && f.cause.as_deref() == Some(key))
+        .map(|(i, _)| i)
+        .collect();
+    let cause_rules: Vec<&str> = set
+        .rules
+        .iter()
+        .filter(|r| r.cause.as_deref() == Some(key))
+        .map(|r| r.id.as_str())
+        .collect();
+    if !cause_fixes.is_empty() || !cause_rules.is_empty() {
+        writeln!(out, "{} (a cause)", style.bold(key))?;
+        if !cause_rules.is_empty() {
+            writeln!(out, "Rules: {}", cause_rules.join(", "))?;
+        }
+        for i in cause_fixes {
+            let f = &set.fixes[i];
+            writeln!(out)?;
+            let scope = f.component.map_or("any component".to_string(), |c| c.to_string());
+            writeln!(out, "{}", style.bold(&format!("For {scope}:")))?;
+            print_fix(out, Some(i))?;
+        }
+        return Ok(true);
+    }
+    Ok(false)
+}

@@ -1,0 +1,438 @@
+//! Rule files: their TOML schema, loading with `file:line` errors, validation, and the built-in set
+//! compiled into the binary. A [`RuleSet`] is plain data (rules, captured values, fixes and the
+//! documented error codes); turning it into something that runs over bytes is the matcher's job.
+//! The format is described for users in `rules/README.md`.
+
+mod schema;
+
+use std::fmt;
+use std::path::Path;
+
+use regex::Regex;
+use serde::Serialize;
+
+pub use schema::RuleError;
+
+/// The built-in rule files, compiled in. Order matters: earlier rules win priority ties.
+const BUILTIN: &[(&str, &str)] = &[
+    ("rules/values.toml", include_str!("../../rules/values.toml")),
+    ("rules/causes.toml", include_str!("../../rules/causes.toml")),
+    ("rules/cluster.toml", include_str!("../../rules/cluster.toml")),
+    (
+        "rules/registration.toml",
+        include_str!("../../rules/registration.toml"),
+    ),
+    ("rules/export.toml", include_str!("../../rules/export.toml")),
+    ("rules/agent.toml", include_str!("../../rules/agent.toml")),
+    ("rules/fixes.toml", include_str!("../../rules/fixes.toml")),
+    ("rules/codes.toml", include_str!("../../rules/codes.toml")),
+];
+
+/// One of the agent's connections, or the agent itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Component {
+    /// agent → the user's Elasticsearch
+    Cluster,
+    /// agent → Elastic Cloud Connect API
+    Registration,
+    /// agent → AutoOps OTLP endpoint
+    Export,
+    /// the agent itself: configuration, installation
+    Agent,
+}
+
+impl Component {
+    /// All components, in the order the agent makes its connections.
+    pub const ALL: [Component; 4] = [
+        Component::Cluster,
+        Component::Registration,
+        Component::Export,
+        Component::Agent,
+    ];
+
+    /// The name used in rule files and output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Component::Cluster => "cluster",
+            Component::Registration => "registration",
+            Component::Export => "export",
+            Component::Agent => "agent",
+        }
+    }
+
+    /// Parses a component name.
+    pub fn parse(s: &str) -> Option<Component> {
+        Component::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// informational
+    Info,
+    /// a retry or a degraded state
+    Warning,
+    /// a failure
+    Error,
+}
+
+impl Severity {
+    /// The name used in rule files and output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    /// Parses a severity name.
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a matching line means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// The line reports a failure.
+    Failure,
+    /// The line shows that a component works.
+    Success,
+    /// The line looks alarming but is healthy.
+    Ignore,
+}
+
+/// Where something was defined: a rule file and a line in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file's name as given (or `rules/….toml` for built-in files).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// One rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Unique id.
+    pub id: String,
+    /// failure, success or ignore.
+    pub kind: RuleKind,
+    /// The component the rule names, if it names one.
+    pub component: Option<Component>,
+    /// The cause the rule names, if it names one.
+    pub cause: Option<String>,
+    /// The documented error code.
+    pub code: Option<String>,
+    /// A fixed severity, overriding the line's level.
+    pub severity: Option<Severity>,
+    /// Higher wins.
+    pub priority: i32,
+    /// Literals; any one present makes the line a candidate.
+    pub anchors: Vec<String>,
+    /// Must match the decoded text, when present.
+    pub regex: Option<Regex>,
+    /// Literals that veto the rule.
+    pub unless: Vec<String>,
+    /// One line: what the rule means.
+    pub title: String,
+    /// Lines that must classify as this rule.
+    pub examples: Vec<String>,
+    /// Lines that must not classify as this rule.
+    pub counterexamples: Vec<String>,
+    /// Where the rule is defined.
+    pub origin: Origin,
+}
+
+/// A regex whose named groups are captured from every failing line.
+#[derive(Debug, Clone)]
+pub struct ValueRule {
+    /// The regex; its named groups are the value names.
+    pub regex: Regex,
+    /// Where it is defined.
+    pub origin: Origin,
+}
+
+/// What to do about a finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    /// Unique id.
+    pub id: String,
+    /// A fix for one rule only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The component it applies to; `None` means any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component: Option<Component>,
+    /// The cause it applies to; `None` means any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// What is wrong, in a sentence or two.
+    pub summary: String,
+    /// What to do.
+    pub steps: Vec<String>,
+    /// A command that tests the path, with `{{value|default}}` placeholders.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    /// The answer of `check` that proves the path is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<String>,
+    /// The documentation page.
+    pub docs: String,
+    /// Where it is defined.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// A documented error code (the wizard's "Potential errors" table).
+#[derive(Debug, Clone, Serialize)]
+pub struct Code {
+    /// `HTTP_503`, `LICENSE_EXPIRED`, …
+    pub code: String,
+    /// The wording the wizard shows.
+    pub message: String,
+    /// What it means, in our words.
+    pub meaning: String,
+    /// The component it concerns, if one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component: Option<Component>,
+    /// The cause whose fix applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+/// Everything faultline knows: rules, values, fixes and codes from one or more files.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    /// Rules in file order.
+    pub rules: Vec<Rule>,
+    /// Value captures in file order.
+    pub values: Vec<ValueRule>,
+    /// Fixes in file order.
+    pub fixes: Vec<Fix>,
+    /// Documented codes.
+    pub codes: Vec<Code>,
+}
+
+impl RuleSet {
+    /// The built-in set.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        for (name, text) in BUILTIN {
+            set.merge(RuleSet::parse(name, text)?);
+        }
+        set.check_references()?;
+        Ok(set)
+    }
+
+    /// Names of the built-in rule files.
+    pub fn builtin_files() -> impl Iterator<Item = &'static str> {
+        BUILTIN.iter().map(|(name, _)| *name)
+    }
+
+    /// Loads one rule file from disk.
+    pub fn load(path: &Path) -> Result<RuleSet, RuleError> {
+        let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
+            file: path.display().to_string(),
+            source,
+        })?;
+        RuleSet::parse(&path.display().to_string(), &text)
+    }
+
+    /// Parses and validates one rule file's text; `name` is used in error messages.
+    pub fn parse(name: &str, text: &str) -> Result<RuleSet, RuleError> {
+        schema::parse(name, text)
+    }
+
+    /// Adds `other` to this set: a rule, fix or code whose id matches one already here replaces it
+    /// in place; the others are appended.
+    pub fn merge(&mut self, other: RuleSet) {
+        for rule in other.rules {
+            match self.rules.iter_mut().find(|r| r.id == rule.id) {
+                Some(slot) => *slot = rule,
+                None => self.rules.push(rule),
+            }
+        }
+        self.values.extend(other.values);
+        for fix in other.fixes {
+            match self.fixes.iter_mut().find(|f| f.id == fix.id) {
+                Some(slot) => *slot = fix,
+                None => self.fixes.push(fix),
+            }
+        }
+        for code in other.codes {
+            match self.codes.iter_mut().find(|c| c.code == code.code) {
+                Some(slot) => *slot = code,
+                None => self.codes.push(code),
+            }
+        }
+    }
+
+    /// Checks what one file cannot check alone: duplicate ids and fixes naming unknown rules.
+    pub fn check_references(&self) -> Result<(), RuleError> {
+        for fix in &self.fixes {
+            if let Some(rule) = &fix.rule {
+                if !self.rules.iter().any(|r| &r.id == rule) {
+                    return Err(RuleError::invalid(
+                        &fix.origin,
+                        format!("fix `{}` names rule `{rule}`, which no rule file defines", fix.id),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every cause name the set uses, sorted.
+    pub fn causes(&self) -> Vec<&str> {
+        let mut causes: Vec<&str> = self
+            .rules
+            .iter()
+            .filter_map(|r| r.cause.as_deref())
+            .chain(self.fixes.iter().filter_map(|f| f.cause.as_deref()))
+            .chain(std::iter::once("unknown"))
+            .collect();
+        causes.sort_unstable();
+        causes.dedup();
+        causes
+    }
+
+    /// The fix for a finding: by rule, then (component, cause), (component, any), (any, cause),
+    /// (any, any).
+    pub fn fix_for(&self, rule: &str, component: Component, cause: &str) -> Option<usize> {
+        let find = |pred: &dyn Fn(&Fix) -> bool| self.fixes.iter().position(pred);
+        find(&|f| f.rule.as_deref() == Some(rule))
+            .or_else(|| {
+                find(&|f| {
+                    f.rule.is_none()
+                        && f.component == Some(component)
+                        && f.cause.as_deref() == Some(cause)
+                })
+            })
+            .or_else(|| {
+                find(&|f| f.rule.is_none() && f.component == Some(component) && f.cause.is_none())
+            })
+            .or_else(|| {
+                find(&|f| f.rule.is_none() && f.component.is_none() && f.cause.as_deref() == Some(cause))
+            })
+            .or_else(|| {
+                find(&|f| f.rule.is_none() && f.component.is_none() && f.cause.is_none())
+            })
+    }
+
+    /// The documented code for a cause, if the code table has one.
+    pub fn code_for_cause(&self, component: Component, cause: &str) -> Option<&Code> {
+        self.codes
+            .iter()
+            .find(|c| c.cause.as_deref() == Some(cause) && c.component == Some(component))
+            .or_else(|| {
+                self.codes
+                    .iter()
+                    .find(|c| c.cause.as_deref() == Some(cause) && c.component.is_none())
+            })
+    }
+}
+
+/// Fills `{{name}}` and `{{name|default}}` placeholders from `lookup`.
+pub fn fill_template<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str>) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start + 2..].find("}}") else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let inner = &rest[start + 2..start + 2 + len];
+        let (name, default) = match inner.split_once('|') {
+            Some((name, default)) => (name.trim(), Some(default)),
+            None => (inner.trim(), None),
+        };
+        match lookup(name).or(default) {
+            Some(value) => out.push_str(value),
+            None => {
+                out.push_str("<");
+                out.push_str(name);
+                out.push_str(">");
+            }
+        }
+        rest = &rest[start + 2 + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_fills_values_and_defaults() {
+        let lookup = |name: &str| match name {
+            "region" => Some("eu-west-1"),
+            _ => None,
+        };
+        assert_eq!(
+            fill_template("curl {{region}} {{csp|aws}} {{port}}", lookup),
+            "curl eu-west-1 aws <port>"
+        );
+        // JSON bodies with single braces pass through untouched.
+        assert_eq!(
+            fill_template(r#"-d '{"a": {"b": 1}}' {{region}}"#, lookup),
+            r#"-d '{"a": {"b": 1}}' eu-west-1"#
+        );
+        assert_eq!(fill_template("unterminated {{region", lookup), "unterminated {{region");
+    }
+
+    #[test]
+    fn builtin_set_loads() {
+        let set = RuleSet::builtin().expect("built-in rules are valid");
+        for rule in &set.rules {
+            assert!(!rule.examples.is_empty(), "{} has no example", rule.id);
+        }
+    }
+
+    #[test]
+    fn later_file_replaces_rule_with_same_id() {
+        let a = RuleSet::parse(
+            "a.toml",
+            "[[rule]]\nid = \"x\"\ncause = \"dns\"\nanchors = [\"no such host\"]\ntitle = \"a\"\nexamples = [\"no such host\"]\n",
+        )
+        .unwrap();
+        let b = RuleSet::parse(
+            "b.toml",
+            "[[rule]]\nid = \"x\"\ncause = \"timeout\"\nanchors = [\"i/o timeout\"]\ntitle = \"b\"\nexamples = [\"i/o timeout\"]\n",
+        )
+        .unwrap();
+        let mut set = a;
+        set.merge(b);
+        assert_eq!(set.rules.len(), 1);
+        assert_eq!(set.rules[0].cause.as_deref(), Some("timeout"));
+    }
+}

@@ -1,0 +1,102 @@
+//! Standard input, read on a thread of its own into a bounded channel. The reader the scanner sees
+//! reports `WouldBlock` when no data came for a while (so live output can be flushed while
+//! `docker logs -f` is quiet) and ends the stream when the user presses Ctrl-C, so the summary of
+//! what was read is still printed.
+
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long standard input may be quiet before the reader reports it idle.
+pub const IDLE: Duration = Duration::from_millis(400);
+const TICK: Duration = Duration::from_millis(100);
+const BLOCK: usize = 256 * 1024;
+
+/// Reads standard input through a thread.
+pub struct StdinReader {
+    rx: Receiver<io::Result<Vec<u8>>>,
+    pending: Vec<u8>,
+    at: usize,
+    interrupted: Arc<AtomicBool>,
+    quiet: Duration,
+    idle_reported: bool,
+    done: bool,
+}
+
+impl StdinReader {
+    /// Starts the reading thread. `interrupted` ends the stream when set.
+    pub fn spawn(interrupted: Arc<AtomicBool>) -> StdinReader {
+        // Four blocks in flight at most: memory stays bounded whatever the input size.
+        let (tx, rx) = sync_channel(4);
+        std::thread::spawn(move || {
+            let mut stdin = io::stdin().lock();
+            loop {
+                let mut buf = vec![0u8; BLOCK];
+                match stdin.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        if tx.send(Ok(buf)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+        });
+        StdinReader {
+            rx,
+            pending: Vec::new(),
+            at: 0,
+            interrupted,
+            quiet: Duration::ZERO,
+            idle_reported: false,
+            done: false,
+        }
+    }
+}
+
+impl Read for StdinReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.at < self.pending.len() {
+                let n = out.len().min(self.pending.len() - self.at);
+                out[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+                self.at += n;
+                return Ok(n);
+            }
+            if self.done || self.interrupted.load(Ordering::Relaxed) {
+                return Ok(0);
+            }
+            match self.rx.recv_timeout(TICK) {
+                Ok(Ok(buf)) => {
+                    self.pending = buf;
+                    self.at = 0;
+                    self.quiet = Duration::ZERO;
+                    self.idle_reported = false;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.done = true;
+                    return Ok(0);
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    self.quiet += TICK;
+                    if self.quiet >= IDLE && !self.idle_reported {
+                        self.idle_reported = true;
+                        return Err(io::Error::new(io::ErrorKind::WouldBlock, "stdin is idle"));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The one integration-test binary: every test runs the real `faultline` binary.
+
+// Harness: run the binary in the repository root with a clean environment, capture its output.
+mod util;
+
+// Each fixture log against its hand-written expectation (fixtures/*.expect.json).
+mod fixtures;
+
+// Snapshots (insta) of the human and JSON reports of a few fixtures.
+mod snapshots;
+
+// Command-line behaviour: exit codes, stdin, bad rule files, unreadable inputs, explain, rules.
+mod cli;
+
+// Hostile input: binary data, invalid UTF-8, long lines, a closed pipe; and chunked scans.
+mod robustness;
