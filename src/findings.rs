@@ -256,6 +256,12 @@ impl Aggregation {
         state.last_success = latest(state.last_success.take(), Some(pos));
     }
 
+    /// Records a success whose line was already counted (see `scan`'s success-only fast path).
+    pub fn note_success(&mut self, component: Component, pos: Pos) {
+        let state = &mut self.components[component as usize];
+        state.last_success = latest(state.last_success.take(), Some(pos));
+    }
+
     /// Adds every line number by `offset` (a chunk scanned with relative line numbers).
     pub fn shift_lines(&mut self, offset: u64) {
         if offset == 0 {

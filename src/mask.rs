@@ -47,10 +47,12 @@ static SECRET: LazyLock<Regex> = LazyLock::new(|| {
         # A credential scheme anywhere: `ApiKey <b64>`, `Bearer <jwt>`, `AutoOpsToken <t>`.
         \b (?P<word> apikey | bearer | autoopstoken ) \s+ (?P<credential> [A-Za-z0-9+/=._~:-]+ )
         |
-        # A key and its value: `password=x`, `"api_key": "x"`, `AUTOOPS_TOKEN=x`, `?api-key=x`.
+        # A key and its value: `password=x`, `"api_key": "x"`, `AUTOOPS_TOKEN=x`, `?api-key=x`;
+        # a `${env:X}` reference is matched so that it is skipped whole.
         (?P<key> \b [A-Za-z0-9_.-]*? (?: api[_-]?key | passw(?:or)?d | token | secret ) )
             (?: \\?["'] )? \s* (?P<sep> [=:] ) \s*
-            (?: \\?" (?P<dq> [^"\\]* ) | ' (?P<sq> [^']* ) | (?P<raw> [^\s,;&"'{}\[\]\\]+ ) )
+            (?: \\?" (?P<dq> [^"\\]* ) | ' (?P<sq> [^']* ) | \$\{ [^}]* \}
+              | (?P<raw> [^\s,;&"'{}\[\]\\]+ ) )
         |
         # The password of a URL's userinfo: `https://user:password@host`.
         \b [a-z] [a-z0-9+.-]* :// [^\s:@/?\#]+ : (?P<userinfo> [^\s@/?\#]+ ) @
@@ -184,7 +186,10 @@ mod tests {
             masked("sending request with ApiKey VnVhQ2ZHY0JDZGJr:dWkybHAy to es01"),
             "sending request with ApiKey **** to es01"
         );
-        assert_eq!(masked("token AutoOpsToken abcdef"), "token AutoOpsToken ****");
+        assert_eq!(
+            masked("token AutoOpsToken abcdef"),
+            "token AutoOpsToken ****"
+        );
         assert_eq!(masked("using Bearer abc.def-123"), "using Bearer ****");
     }
 
@@ -201,17 +206,17 @@ mod tests {
             ("token=abc", "token=****"),
             ("client_secret=abc", "client_secret=****"),
             (r#"{"password": "p@ss word"}"#, r#"{"password": "****"}"#),
-            (r#"{"api_key":"id:key","x":1}"#, r#"{"api_key":"****","x":1}"#),
+            (
+                r#"{"api_key":"id:key","x":1}"#,
+                r#"{"api_key":"****","x":1}"#,
+            ),
             ("password='single quoted'", "password='****'"),
             (
                 "GET /_cluster/health?api_key=abc123&pretty",
                 "GET /_cluster/health?api_key=****&pretty",
             ),
-            (
-                r#"{\"password\":\"secret\"}"#,
-                r#"{\"password\":\"****\"}"#,
-            ),
-            ("token: eyJhbGciOi", "token: ****"),
+            (r#"{\"password\":\"secret\"}"#, r#"{\"password\":\"****\"}"#),
+            ("token: eyJhbGciOiJIUzI1NiJ9", "token: ****"),
         ] {
             assert_eq!(masked(line), want, "{line}");
         }
@@ -299,7 +304,10 @@ mod tests {
     fn masking_twice_changes_nothing_more() {
         let once = masked("Authorization: ApiKey abc123 password=x1 https://u:p@h");
         unchanged(&once);
-        assert_eq!(once, "Authorization: ApiKey **** password=**** https://u:****@h");
+        assert_eq!(
+            once,
+            "Authorization: ApiKey **** password=**** https://u:****@h"
+        );
     }
 
     #[test]

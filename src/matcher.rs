@@ -66,6 +66,9 @@ pub struct Matcher {
     fixes: Vec<Option<usize>>,
     /// Fix for a failure with no rule naming a cause, per component: indexed by the component rule.
     unknown_fixes: Vec<Option<usize>>,
+    /// For each anchor: the component, if every rule of the anchor is a plain success rule of it
+    /// (no regex, no `unless`), so a line holding only such anchors needs no decoding.
+    anchor_success: Vec<Option<Component>>,
 }
 
 impl Matcher {
@@ -105,7 +108,23 @@ impl Matcher {
                 unknown_fixes.push(set.fix_for(&rule.id, c, UNKNOWN_CAUSE));
             }
         }
+        let anchor_success = anchor_rules
+            .iter()
+            .map(|rules| {
+                let mut component = None;
+                for &r in rules {
+                    let rule = &set.rules[r as usize];
+                    let plain = rule.kind == RuleKind::Success && rule.regex.is_none() && rule.unless.is_empty();
+                    if !plain || component.is_some_and(|c| Some(c) != rule.component) {
+                        return None;
+                    }
+                    component = rule.component;
+                }
+                component
+            })
+            .collect();
         Matcher {
+            anchor_success,
             set,
             scan,
             all,
@@ -132,6 +151,21 @@ impl Matcher {
         self.scan
             .find(Input::new(haystack).span(start..haystack.len()))
             .map(|m| (m.start(), m.end()))
+    }
+
+    /// If every anchor in `line` belongs only to plain success rules of one component, that
+    /// component: the line is success evidence without being decoded or classified.
+    #[inline]
+    pub fn success_only(&self, line: &[u8]) -> Option<Component> {
+        let mut component = None;
+        for m in self.all.find_overlapping_iter(line) {
+            let c = self.anchor_success[m.pattern().as_usize()]?;
+            if component.is_some_and(|x| x != c) {
+                return None;
+            }
+            component = Some(c);
+        }
+        component
     }
 
     /// Classifies one decoded record.

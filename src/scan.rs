@@ -68,6 +68,9 @@ pub fn scan_chunk(matcher: &Matcher, buf: &[u8], source: u32, first_line: u64, e
     let mut pos = 0usize;
     let mut counted = 0usize;
     let mut newlines = 0u64;
+    // The last success-only line of each component: (start, end, line number). Only the last one
+    // matters for status, so only it is decoded, at the end.
+    let mut last_success: [Option<(usize, usize, u64)>; 4] = [None; 4];
     while pos < buf.len() {
         let Some((hit, hit_end)) = matcher.find_anchor(buf, pos) else {
             break;
@@ -79,19 +82,28 @@ pub fn scan_chunk(matcher: &Matcher, buf: &[u8], source: u32, first_line: u64, e
         let line_no = first_line + newlines;
         out.agg.stats.candidates += 1;
         let raw = trim_cr(&buf[start..end]);
+        if let Some(c) = matcher.success_only(raw) {
+            out.agg.stats.successes += 1;
+            out.agg.components[c as usize].successes += 1;
+            last_success[c as usize] = Some((start, end, line_no));
+            pos = end + 1;
+            continue;
+        }
         let mut rec = decode(raw);
         let mut sample = String::from_utf8_lossy(raw);
         // A CRI partial line: join the parts that follow (and precede) into one record.
+        let mut first_line_no = line_no;
         if rec.part == Part::Partial || (is_cri(raw) && start > 0) {
-            if let Some((joined, joined_end)) = join_cri(buf, start, end, &rec) {
+            if let Some((joined, parts_before, joined_end)) = join_cri(buf, start, end, &rec) {
                 rec = joined;
                 sample = rec.text.clone();
                 end = joined_end;
+                first_line_no = line_no.saturating_sub(parts_before as u64).max(first_line);
             }
         }
         let at = Pos {
             source,
-            line: line_no,
+            line: first_line_no,
             ts: rec.ts,
         };
         match matcher.classify(&rec) {
@@ -118,6 +130,12 @@ pub fn scan_chunk(matcher: &Matcher, buf: &[u8], source: u32, first_line: u64, e
     }
     newlines += count_newlines(&buf[counted.min(buf.len())..]);
     out.newlines = newlines;
+    for (c, last) in Component::ALL.into_iter().zip(last_success) {
+        if let Some((start, end, line)) = last {
+            let ts = decode(trim_cr(&buf[start..end])).ts;
+            out.agg.note_success(c, Pos { source, line, ts });
+        }
+    }
     out
 }
 
@@ -143,8 +161,14 @@ fn is_cri(line: &[u8]) -> bool {
 
 /// Joins the CRI parts around the line at `start..end`: the `P` lines right before it and, if it is
 /// itself a `P` line, the lines after it up to the closing `F`. Returns the joined record and the
-/// end of its last part, or `None` when there is nothing to join.
-fn join_cri<'a>(buf: &'a [u8], start: usize, end: usize, rec: &Record<'a>) -> Option<(Record<'a>, usize)> {
+/// number of parts before the line, and the end of its last part; `None` when there is nothing to
+/// join.
+fn join_cri<'a>(
+    buf: &'a [u8],
+    start: usize,
+    end: usize,
+    rec: &Record<'a>,
+) -> Option<(Record<'a>, usize, usize)> {
     // Parts before: walk back while the previous line is a P part.
     let mut before: Vec<Record<'a>> = Vec::new();
     let mut s = start;
@@ -198,7 +222,32 @@ fn join_cri<'a>(buf: &'a [u8], start: usize, end: usize, rec: &Record<'a>) -> Op
         ts: inner.ts.or(ts),
         part: Part::Full,
     };
-    Some((joined, e))
+    Some((joined, before.len(), e))
+}
+
+/// Whether the line ending just before `end` (which follows a newline) is a CRI `P` part, whose
+/// line continues in the next one.
+fn ends_in_cri_part(buf: &[u8], end: usize) -> bool {
+    if end < 2 {
+        return false;
+    }
+    let line_end = end - 1;
+    let line_start = memrchr(b'\n', &buf[..line_end]).map_or(0, |i| i + 1);
+    let line = trim_cr(&buf[line_start..line_end]);
+    is_cri(line) && memchr(b' ', line).is_some_and(|sp| line.get(sp + 8) == Some(&b'P'))
+}
+
+/// Moves a block end (just after a newline) back before any trailing CRI `P` parts, so a split
+/// line is scanned whole in the next block (0 when the block holds nothing else yet).
+fn end_before_cri_parts(buf: &[u8], end: usize) -> usize {
+    let mut e = end;
+    for _ in 0..MAX_PARTS {
+        if e == 0 || !ends_in_cri_part(buf, e) {
+            return e;
+        }
+        e = memrchr(b'\n', &buf[..e - 1]).map_or(0, |i| i + 1);
+    }
+    end
 }
 
 /// Scans a static buffer (a mapped file, a decompressed member) in parallel chunks. The result is
@@ -244,7 +293,14 @@ pub fn chunk_bounds(buf: &[u8], chunk: usize) -> Vec<(usize, usize)> {
             bounds.push((start, buf.len()));
             break;
         }
-        let end = memchr(b'\n', &buf[target..]).map_or(buf.len(), |i| target + i + 1);
+        let from = target - 1;
+        let mut end = memchr(b'\n', &buf[from..]).map_or(buf.len(), |i| from + i + 1);
+        // Never split a CRI line between its parts.
+        let mut parts = 0;
+        while end < buf.len() && parts < MAX_PARTS && ends_in_cri_part(buf, end) {
+            end = memchr(b'\n', &buf[end..]).map_or(buf.len(), |i| end + i + 1);
+            parts += 1;
+        }
         bounds.push((start, end));
         start = end;
     }
@@ -303,11 +359,15 @@ pub fn scan_stream<R: Read>(
         let Some(last_nl) = memrchr(b'\n', &buf[read_start..len]).map(|i| read_start + i) else {
             continue;
         };
-        let ev = feed(&mut total, &buf[..=last_nl], &mut lines_before);
+        let cut = end_before_cri_parts(&buf[..len], last_nl + 1);
+        if cut == 0 {
+            continue;
+        }
+        let ev = feed(&mut total, &buf[..cut], &mut lines_before);
         last_unterminated = false;
         on_block(&total, &ev, false)?;
-        buf.copy_within(last_nl + 1..len, 0);
-        len -= last_nl + 1;
+        buf.copy_within(cut..len, 0);
+        len -= cut;
         if buf.len() > BLOCK && len < BLOCK {
             buf.truncate(BLOCK);
             buf.shrink_to(BLOCK);
@@ -440,6 +500,83 @@ mod tests {
         assert_eq!(b, vec![(0, 5), (5, 8), (8, 15), (15, 16)]);
         assert_eq!(chunk_bounds(b"", 3), vec![]);
         assert_eq!(chunk_bounds(b"abc\n", 100), vec![(0, 4)]);
+    }
+
+    fn corpus() -> Vec<u8> {
+        let lines = [
+            r#"{"level":"info","ts":"2025-10-14T09:15:00.000Z","msg":"completed fetching node_stats metricset"}"#,
+            r#"{"level":"error","ts":"2025-10-14T09:15:03.512Z","msg":"failed to register Cloud Connected Mode: Post \"https://api.elastic-cloud.com/api/v1/cloud-connected/clusters\": proxyconnect tcp: dial tcp 10.0.0.8:3128: connect: connection refused"}"#,
+            "plain healthy line",
+            r#"{"level":"info","ts":"2025-10-14T09:15:04.000Z","msg":"Exporting failed. Will retry the request after interval.","error":"failed to make an HTTP request: Post \"https://otel-auto-ops.eu-west-1.aws.svc.elastic.cloud/v1/logs\": dial tcp: lookup otel-auto-ops.eu-west-1.aws.svc.elastic.cloud on 127.0.0.11:53: no such host"}"#,
+            "2025-10-14T09:15:05.000000000Z stderr P {\"level\":\"error\",\"msg\":\"Exporting failed. Dropping",
+            "2025-10-14T09:15:05.000000000Z stderr F  data.\",\"error\":\"no more retries left: context deadline exceeded\"}",
+            "",
+        ];
+        let mut buf = Vec::new();
+        for i in 0..40 {
+            buf.extend_from_slice(lines[i % lines.len()].as_bytes());
+            buf.push(b'\n');
+        }
+        buf.extend_from_slice(lines[1].as_bytes()); // no final newline
+        buf
+    }
+
+    #[test]
+    fn chunked_parallel_scan_equals_one_sequential_scan() {
+        let m = Matcher::new(crate::rules::RuleSet::builtin().unwrap());
+        let buf = corpus();
+        let whole = scan_chunk(&m, &buf, 0, 1, true);
+        assert!(whole.agg.stats.failures > 10, "{:?}", whole.agg.stats);
+        // Chunk sizes that cut lines everywhere, including inside failing lines.
+        for chunk in [1, 7, 64, 150, 333, 1000, buf.len()] {
+            let p = scan_static_with(&m, &buf, 0, true, chunk);
+            let mut want = whole.agg.clone();
+            want.stats.bytes = buf.len() as u64;
+            want.stats.lines = 41;
+            want.stats.sources = 1;
+            assert_eq!(p.agg, want, "chunk size {chunk}");
+            assert_eq!(p.events, whole.events, "chunk size {chunk}");
+        }
+    }
+
+    #[test]
+    fn stream_scan_equals_static_scan() {
+        let m = Matcher::new(crate::rules::RuleSet::builtin().unwrap());
+        let buf = corpus();
+        let want = scan_static(&m, &buf, 0, true);
+        // A reader that hands out 5 bytes at a time.
+        struct Slow<'a>(&'a [u8]);
+        impl Read for Slow<'_> {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                let n = out.len().min(5).min(self.0.len());
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut events = Vec::new();
+        let agg = scan_stream(&m, Slow(&buf), 0, true, |_, ev, _| {
+            events.extend_from_slice(ev);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(agg, want.agg);
+        assert_eq!(events, want.events);
+    }
+
+    #[test]
+    fn cri_partial_lines_are_joined() {
+        let m = Matcher::new(crate::rules::RuleSet::builtin().unwrap());
+        let buf = corpus();
+        let p = scan_chunk(&m, &buf, 0, 1, true);
+        let joined = p
+            .events
+            .iter()
+            .find(|e| e.pos.line == 5)
+            .expect("the P+F pair starting at line 5 is one failing line");
+        assert_eq!(joined.component, Component::Export);
+        assert_eq!(joined.cause, "timeout");
+        assert!(!p.events.iter().any(|e| e.pos.line == 6), "the F part is not counted again");
     }
 
     #[test]

@@ -12,7 +12,10 @@ use super::{parse_ts, Level, Part, Record};
 
 /// Decodes a zap console line, or `None` when `line` does not start with a timestamp and a tab.
 pub(super) fn decode(line: &str) -> Option<Record<'_>> {
-    let (time, rest) = line.split_once('\t')?;
+    // The time is short and has no space: look for its tab among the first bytes only.
+    let head = &line.as_bytes()[..line.len().min(64)];
+    let tab = memchr::memchr2(b'\t', b' ', head).filter(|&i| head[i] == b'\t')?;
+    let (time, rest) = (&line[..tab], &line[tab + 1..]);
     let ts = Some(parse_ts(time)?);
     let (level, body) = rest.split_once('\t').unwrap_or((rest, ""));
     let Some(level) = Level::parse(level) else {
@@ -37,11 +40,7 @@ pub(super) fn decode(line: &str) -> Option<Record<'_>> {
                 .map(|(_, (key, value))| (key.as_str(), value));
             let message = serde_json::Value::String(message.to_owned());
             let message = (!body.is_empty()).then_some(&message);
-            Cow::Owned(json::render(
-                message,
-                error.map(|i| &fields.0[i].1),
-                others,
-            ))
+            Cow::Owned(json::render(message, error.map(|i| &fields.0[i].1), others))
         }
     };
     Some(Record {
@@ -78,7 +77,7 @@ fn message(body: &str) -> &str {
         let next = tail.split('\t').next().unwrap_or("");
         let bracketed = head.len() > 2 && head.starts_with('[') && head.ends_with(']');
         let word = !head.is_empty() && !head.contains(' ');
-        if (word && (is_caller(head) || bracketed)) || (word && is_caller(next)) {
+        if word && (bracketed || is_caller(head) || is_caller(next)) {
             rest = tail;
         } else {
             break;
@@ -143,7 +142,10 @@ mod tests {
     #[test]
     fn without_caller_with_fields() {
         let r = decode(b"2025-10-14T09:15:03.512Z\twarn\tSending queue is full\t{\"otelcol.component.id\": \"otlphttp\"}");
-        assert_eq!(r.text, "Sending queue is full otelcol.component.id=otlphttp");
+        assert_eq!(
+            r.text,
+            "Sending queue is full otelcol.component.id=otlphttp"
+        );
         assert_eq!(r.level, Some(Level::Warn));
     }
 

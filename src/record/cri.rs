@@ -39,7 +39,10 @@ mod tests {
     #[test]
     fn plain_inner_line_is_borrowed() {
         let r = decode(b"2025-10-14T09:15:03.512345678Z stderr F dial tcp 10.0.0.5:9200: connect: connection refused");
-        assert_eq!(r.text, "dial tcp 10.0.0.5:9200: connect: connection refused");
+        assert_eq!(
+            r.text,
+            "dial tcp 10.0.0.5:9200: connect: connection refused"
+        );
         assert!(matches!(r.text, Cow::Borrowed(_)));
         assert_eq!(r.ts, ts("2025-10-14T09:15:03.512345678Z"));
         assert_eq!(r.level, None);
@@ -76,7 +79,8 @@ mod tests {
 
     #[test]
     fn partial_lines() {
-        let r = decode(br#"2025-10-14T09:15:03.512Z stdout P {"level":"error","msg":"Exporting fail"#);
+        let r =
+            decode(br#"2025-10-14T09:15:03.512Z stdout P {"level":"error","msg":"Exporting fail"#);
         assert_eq!(r.part, Part::Partial);
         assert_eq!(r.text, r#"{"level":"error","msg":"Exporting fail"#);
         assert_eq!(r.ts, ts("2025-10-14T09:15:03.512Z"));

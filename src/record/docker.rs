@@ -44,7 +44,6 @@ pub(super) fn decode(fields: &mut Fields, depth: usize) -> Option<Record<'static
 #[cfg(test)]
 mod tests {
     use super::super::{decode, Level, Part};
-    use super::*;
 
     fn ts(s: &str) -> Option<jiff::Timestamp> {
         Some(s.parse().unwrap())

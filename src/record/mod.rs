@@ -7,12 +7,12 @@
 //! The first byte picks the candidates, so a plain line costs a few byte comparisons and no
 //! allocation:
 //!
-//! | first byte    | tried, in order                                                              |
-//! |---------------|------------------------------------------------------------------------------|
-//! | `{`           | [`json`]: Docker json-file ([`docker`]), else a zap or ECS log object          |
-//! | a digit       | Go `log` prefix ([`plain`]), zap console ([`console`]), [`cri`], `docker logs -t` ([`prefix`]), compose |
-//! | a capital     | journald / syslog ([`journald`]), compose                                      |
-//! | anything else | compose ([`prefix`])                                                           |
+//! | first byte    | tried, in order (file)                                                        |
+//! |---------------|-------------------------------------------------------------------------------|
+//! | `{`           | Docker json-file (`docker.rs`), else a zap or ECS log object (`json.rs`)      |
+//! | a digit       | Go `log` (`plain.rs`), zap console (`console.rs`), CRI (`cri.rs`), `docker logs -t` and compose (`prefix.rs`) |
+//! | a capital     | journald / syslog (`journald.rs`), compose                                    |
+//! | anything else | compose                                                                       |
 //!
 //! Envelopes hand their inner line back to the same dispatch, one level deeper; at most
 //! [`MAX_DEPTH`] envelopes are unwrapped around a line, which bounds the recursion whatever the
@@ -312,7 +312,10 @@ mod tests {
         let line = b"Everything is ready. Begin running and processing data.";
         let r = decode(line);
         assert!(matches!(r.text, Cow::Borrowed(_)));
-        assert_eq!(r.text, "Everything is ready. Begin running and processing data.");
+        assert_eq!(
+            r.text,
+            "Everything is ready. Begin running and processing data."
+        );
         assert_eq!((r.level, r.ts, r.part), (None, None, Part::Full));
     }
 
@@ -344,6 +347,7 @@ mod tests {
 
     #[test]
     fn binary_garbage_never_panics() {
+        const ALPHABET: &[u8] = b"{}[]\":,\\ \t|0123456789TZ:.-+\x1b\xff\xc3e";
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
         let starts: &[&[u8]] = &[
             b"{",
@@ -361,7 +365,7 @@ mod tests {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
-                line.push(b"{}[]\":,\\ \t|0123456789TZ:.-+\x1b\xff\xc3e"[(seed % 33) as usize]);
+                line.push(ALPHABET[(seed % ALPHABET.len() as u64) as usize]);
             }
             let _ = decode(&line);
         }

@@ -85,17 +85,16 @@ mod tests {
     #[test]
     fn journald_short_iso() {
         let r = decode(br#"2025-10-14T09:15:03+0000 es-host-01 elastic-agent[2231]: {"log.level":"error","message":"failed to register Cloud Connected Mode","error.message":"EOF"}"#);
-        assert_eq!(
-            r.text,
-            "failed to register Cloud Connected Mode error=EOF"
-        );
+        assert_eq!(r.text, "failed to register Cloud Connected Mode error=EOF");
         assert_eq!(r.level, Some(Level::Error));
         assert_eq!(r.ts, ts("2025-10-14T09:15:03Z"));
     }
 
     #[test]
     fn compose_plain() {
-        let r = decode(b"autoops-otel-agent  | Everything is ready. Begin running and processing data.");
+        let r = decode(
+            b"autoops-otel-agent  | Everything is ready. Begin running and processing data.",
+        );
         assert_eq!(
             r.text,
             "Everything is ready. Begin running and processing data."

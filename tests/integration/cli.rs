@@ -1,0 +1,218 @@
+//! Command-line behaviour: exit codes, stdin, rule files, unreadable inputs, explain, rules.
+
+use crate::util::{run, run_stdin};
+
+/// A registration failure through a refusing proxy, a zap JSON line as the collector logs it.
+pub const PROXY_LINE: &str = r#"{"level":"error","ts":"2025-10-14T09:15:03.512Z","caller":"autoops_es/metricset.go:88","msg":"failed to register Cloud Connected Mode: Post \"https://api.elastic-cloud.com/api/v1/cloud-connected/clusters\": proxyconnect tcp: dial tcp 10.0.0.8:3128: connect: connection refused"}"#;
+/// An exporter retry, logged at info: a warning.
+pub const RETRY_LINE: &str = r#"{"level":"info","ts":"2025-10-14T09:15:04.000Z","caller":"internal/retry_sender.go:126","msg":"Exporting failed. Will retry the request after interval.","kind":"exporter","data_type":"logs","name":"otlphttp","error":"failed to make an HTTP request: Post \"https://otel-auto-ops.eu-west-1.aws.svc.elastic.cloud/v1/logs\": dial tcp: lookup otel-auto-ops.eu-west-1.aws.svc.elastic.cloud on 127.0.0.11:53: no such host","interval":"5.2s"}"#;
+const HEALTHY: &str = r#"{"level":"info","ts":"2025-10-14T09:15:00.000Z","msg":"completed fetching node_stats metricset"}"#;
+
+fn temp_file(name: &str, content: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, content).unwrap();
+    let p = path.display().to_string();
+    (dir, p)
+}
+
+#[test]
+fn stdin_is_scanned_without_a_subcommand() {
+    let input = format!("{HEALTHY}\n{PROXY_LINE}\n");
+    let r = run_stdin(&["--format", "json"], input.as_bytes());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["findings"][0]["component"], "registration");
+    assert_eq!(doc["findings"][0]["cause"], "proxy");
+    assert_eq!(doc["findings"][0]["first_seen"]["source"], "<stdin>");
+    assert_eq!(doc["findings"][0]["first_seen"]["line"], 2);
+    assert_eq!(doc["findings"][0]["values"]["proxy"], "10.0.0.8:3128");
+    assert_eq!(doc["components"]["cluster"], "ok");
+    assert_eq!(doc["stats"]["lines"], 2);
+}
+
+#[test]
+fn empty_stdin_says_how_to_pipe_docker_logs() {
+    let r = run_stdin(&[], b"");
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("2>&1"), "{}", r.stderr);
+    assert!(r.stdout.contains("no problem found"), "{}", r.stdout);
+}
+
+#[test]
+fn check_command_is_filled_from_the_log() {
+    let r = run_stdin(&["--format", "json"], PROXY_LINE.as_bytes());
+    let check = r.json()["findings"][0]["check"].as_str().unwrap().to_string();
+    assert!(check.contains("10.0.0.8:3128"), "{check}");
+    assert!(check.contains("https://api.elastic-cloud.com/api/v1/cloud-connected/clusters"), "{check}");
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    // A retry alone is a warning: exit 0 by default, 1 with --fail-on warning.
+    let r = run_stdin(&["--format", "json"], RETRY_LINE.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.json()["findings"][0]["severity"], "warning");
+    let r = run_stdin(&["--fail-on", "warning"], RETRY_LINE.as_bytes());
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn ndjson_has_a_match_per_failing_line_then_a_summary() {
+    let input = format!("{PROXY_LINE}\n{HEALTHY}\n{PROXY_LINE}\n{RETRY_LINE}\n");
+    let r = run_stdin(&["--format", "ndjson"], input.as_bytes());
+    let lines: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 4, "{}", r.stdout);
+    let matched: Vec<u64> = lines[..3].iter().map(|l| l["line"].as_u64().unwrap()).collect();
+    assert_eq!(matched, vec![1, 3, 4]);
+    assert!(lines[..3].iter().all(|l| l["type"] == "match"));
+    assert_eq!(lines[2]["component"], "export");
+    assert_eq!(lines[2]["cause"], "dns");
+    assert_eq!(lines[2]["values"]["region"], "eu-west-1");
+    assert_eq!(lines[3]["type"], "summary");
+    assert_eq!(lines[3]["stats"]["failures"], 3);
+}
+
+#[test]
+fn unreadable_input_is_reported_and_the_rest_still_scanned() {
+    let (_dir, good) = temp_file("agent.log", &format!("{PROXY_LINE}\n"));
+    let r = run(&["scan", "does/not/exist.log", &good, "--format", "json"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("does/not/exist.log"), "{}", r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["stats"]["errors"], 1);
+}
+
+#[test]
+fn broken_rule_file_names_file_and_line() {
+    let (_dir, rules) = temp_file(
+        "my-rules.toml",
+        "[[rule]]\nid = \"mine\"\ncause = \"dns\"\nanchors = [\"no such host\"]\nregex = 'lookup (unclosed'\ntitle = \"t\"\nexamples = [\"x\"]\n",
+    );
+    let r = run_stdin(&["--rules", &rules], PROXY_LINE.as_bytes());
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("my-rules.toml:5: invalid regex"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn user_rule_replaces_builtin_rule_with_same_id() {
+    let r = run(&["rules", "list"]);
+    let proxy_rule = r
+        .stdout
+        .lines()
+        .find(|l| l.contains(" proxy "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("a built-in proxy rule")
+        .to_string();
+    let (_dir, rules) = temp_file(
+        "override.toml",
+        &format!(
+            "[[rule]]\nid = \"{proxy_rule}\"\ncause = \"proxy\"\nanchors = [\"never-in-any-log\"]\ntitle = \"t\"\nexamples = [\"never-in-any-log\"]\n"
+        ),
+    );
+    let r = run_stdin(&["--rules", &rules, "--format", "json"], PROXY_LINE.as_bytes());
+    let doc = r.json();
+    assert_ne!(doc["findings"][0]["cause"], "proxy", "{doc}");
+}
+
+#[test]
+fn rules_test_passes_on_the_builtin_set() {
+    let r = run(&["rules", "test"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.trim_end().ends_with("all pass"), "{}", r.stdout);
+}
+
+#[test]
+fn rules_test_reports_a_failing_example() {
+    let (_dir, rules) = temp_file(
+        "mine.toml",
+        "[[rule]]\nid = \"mine-timeout\"\ncause = \"timeout\"\nanchors = [\"took forever\"]\ntitle = \"t\"\nexamples = [\"it took forever\", \"it was quick\"]\n",
+    );
+    let r = run(&["rules", "test", &rules]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("mine-timeout: example 2 classified as no rule"), "{}", r.stdout);
+    assert!(r.stdout.contains("1 rules, 2 examples, 0 counterexamples: 1 failed"), "{}", r.stdout);
+}
+
+#[test]
+fn every_documented_code_is_explained() {
+    for code in [
+        "HTTP_401",
+        "HTTP_502",
+        "HTTP_503",
+        "HTTP_504",
+        "CLUSTER_ALREADY_CONNECTED",
+        "CLUSTER_NOT_READY",
+        "HTTP_0",
+        "LICENSE_EXPIRED",
+        "LICENSE_USED_BY_ANOTHER_ACCOUNT",
+        "VERSION_MISMATCH",
+        "UNKNOWN_ERROR",
+        "x509",
+    ] {
+        let r = run(&["explain", code]);
+        assert_eq!(r.code, 0, "{code}: {}", r.stderr);
+        assert!(r.stdout.starts_with(code), "{code}: {}", r.stdout);
+        assert!(r.stdout.contains("Fix") || code == "UNKNOWN_ERROR", "{code} has no fix:\n{}", r.stdout);
+    }
+    let r = run(&["explain", "HTTP_503"]);
+    assert!(r.stdout.contains("Server unavailable"), "{}", r.stdout);
+}
+
+#[test]
+fn explain_accepts_causes_and_rules_and_rejects_nonsense() {
+    let r = run(&["explain", "proxy"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("HTTPS_PROXY"), "{}", r.stdout);
+    let r = run(&["explain", "NOT_A_CODE"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("NOT_A_CODE"), "{}", r.stderr);
+}
+
+#[test]
+fn anchors_are_printed_one_per_line() {
+    let r = run(&["rules", "anchors"]);
+    assert_eq!(r.code, 0);
+    let anchors: Vec<&str> = r.stdout.lines().collect();
+    assert!(anchors.contains(&"no such host"), "{anchors:?}");
+    assert!(anchors.iter().all(|a| !a.is_empty() && !a.contains('"')));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let r = run(&["--format", "yaml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("yaml"), "{}", r.stderr);
+    let r = run(&["--help"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("docker logs autoops-otel-agent 2>&1 | faultline"));
+}
+
+#[test]
+fn stdin_and_file_give_the_same_report() {
+    let input = format!("{HEALTHY}\n{PROXY_LINE}\n{RETRY_LINE}\n{PROXY_LINE}\n");
+    let (_dir, path) = temp_file("same.log", &input);
+    let from_file = run(&["scan", &path, "--format", "json"]);
+    let from_stdin = run_stdin(&["--format", "json"], input.as_bytes());
+    let normalise = |s: &str, name: &str| s.replace(name, "SRC");
+    assert_eq!(
+        normalise(&from_file.stdout, &path),
+        normalise(&from_stdin.stdout, "<stdin>")
+    );
+}
+
+#[test]
+fn secrets_are_masked_in_samples() {
+    let line = r#"{"level":"error","ts":"2025-10-14T09:15:03.512Z","msg":"failed to get data, node_stats metricset error making http request: Get \"https://elastic:s3cr3tPass@es01:9200/_nodes/stats\": dial tcp 10.1.2.3:9200: connect: connection refused","headers":"Authorization: ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="}"#;
+    let r = run_stdin(&["--format", "json"], line.as_bytes());
+    assert!(!r.stdout.contains("s3cr3tPass"), "{}", r.stdout);
+    assert!(!r.stdout.contains("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw"), "{}", r.stdout);
+    let r = run_stdin(&[], line.as_bytes());
+    assert!(!r.stdout.contains("s3cr3tPass"), "{}", r.stdout);
+}
