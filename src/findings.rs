@@ -159,6 +159,14 @@ pub struct Stats {
     pub successes: u64,
     /// Lines an ignore rule declared healthy.
     pub ignored: u64,
+    /// Candidate lines left out by --since/--until.
+    pub outside_window: u64,
+    /// Archive members read.
+    pub members: u64,
+    /// Binary files and members skipped.
+    pub binary_skipped: u64,
+    /// Inputs cut short by a safety limit (size, ratio, depth, name).
+    pub limited: u64,
     /// Inputs that could not be read.
     pub errors: u64,
 }
@@ -172,6 +180,10 @@ impl Stats {
         self.failures += o.failures;
         self.successes += o.successes;
         self.ignored += o.ignored;
+        self.outside_window += o.outside_window;
+        self.members += o.members;
+        self.binary_skipped += o.binary_skipped;
+        self.limited += o.limited;
         self.errors += o.errors;
     }
 }
@@ -268,6 +280,23 @@ impl Aggregation {
             return;
         }
         let shift = |p: &mut Pos| p.line += offset;
+        for f in &mut self.findings {
+            shift(&mut f.first);
+            shift(&mut f.last);
+            f.samples.iter_mut().for_each(|s| shift(&mut s.pos));
+        }
+        for c in &mut self.components {
+            c.last_failure.as_mut().map(shift);
+            c.last_success.as_mut().map(shift);
+        }
+    }
+
+    /// Adds `offset` to every source index (an input scanned on its own, numbered from 0).
+    pub fn shift_sources(&mut self, offset: u32) {
+        if offset == 0 {
+            return;
+        }
+        let shift = |p: &mut Pos| p.source += offset;
         for f in &mut self.findings {
             shift(&mut f.first);
             shift(&mut f.last);

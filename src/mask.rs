@@ -19,6 +19,7 @@ pub const MASK: &str = "****";
 static HINTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build([
             "authorization",
             "apikey",

@@ -290,7 +290,8 @@ impl Matcher {
             for name in names {
                 if let Some(m) = caps.name(name) {
                     if !m.as_str().is_empty() && !into.contains_key(name) {
-                        into.insert(name.to_string(), m.as_str().to_string());
+                        // Values end up in reports and check commands: no secret may ride along.
+                        into.insert(name.to_string(), crate::mask::mask(m.as_str()).into_owned());
                     }
                 }
             }

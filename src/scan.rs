@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use memchr::{memchr, memchr_iter, memrchr};
 use rayon::prelude::*;
@@ -42,6 +44,33 @@ pub struct MatchEvent {
     pub values: BTreeMap<String, String>,
 }
 
+/// What a scan collects besides the aggregation, and which lines it keeps.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanOptions {
+    /// Collect a [`MatchEvent`] per failing line (for NDJSON).
+    pub events: bool,
+    /// Keep only lines whose own timestamp is at or after this.
+    pub since: Option<jiff::Timestamp>,
+    /// Keep only lines whose own timestamp is at or before this.
+    pub until: Option<jiff::Timestamp>,
+}
+
+impl ScanOptions {
+    /// Whether a time window is set.
+    pub fn filters_time(&self) -> bool {
+        self.since.is_some() || self.until.is_some()
+    }
+
+    /// Whether a line with this timestamp is inside the window (a line without one is not, when a
+    /// window is set).
+    pub fn keeps(&self, ts: Option<jiff::Timestamp>) -> bool {
+        if !self.filters_time() {
+            return true;
+        }
+        ts.is_some_and(|t| self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u))
+    }
+}
+
 /// The result of scanning a buffer.
 #[derive(Debug, Default)]
 pub struct Partial {
@@ -63,7 +92,7 @@ impl Partial {
 }
 
 /// Scans one line-aligned buffer. Line numbers are `first_line` + the line's index in `buf`.
-pub fn scan_chunk(matcher: &Matcher, buf: &[u8], source: u32, first_line: u64, events: bool) -> Partial {
+pub fn scan_chunk(matcher: &Matcher, buf: &[u8], source: u32, first_line: u64, opts: &ScanOptions) -> Partial {
     let mut out = Partial::default();
     let mut pos = 0usize;
     let mut counted = 0usize;
@@ -82,7 +111,8 @@ pub fn scan_chunk(matcher: &Matcher, buf: &[u8], source: u32, first_line: u64, e
         let line_no = first_line + newlines;
         out.agg.stats.candidates += 1;
         let raw = trim_cr(&buf[start..end]);
-        if let Some(c) = matcher.success_only(raw) {
+        let fast = if opts.filters_time() { None } else { matcher.success_only(raw) };
+        if let Some(c) = fast {
             out.agg.stats.successes += 1;
             out.agg.components[c as usize].successes += 1;
             last_success[c as usize] = Some((start, end, line_no));
@@ -101,6 +131,11 @@ pub fn scan_chunk(matcher: &Matcher, buf: &[u8], source: u32, first_line: u64, e
                 first_line_no = line_no.saturating_sub(parts_before as u64).max(first_line);
             }
         }
+        if !opts.keeps(rec.ts) {
+            out.agg.stats.outside_window += 1;
+            pos = end + 1;
+            continue;
+        }
         let at = Pos {
             source,
             line: first_line_no,
@@ -112,7 +147,7 @@ pub fn scan_chunk(matcher: &Matcher, buf: &[u8], source: u32, first_line: u64, e
             Verdict::Success { component, .. } => out.agg.add_success(component, at),
             Verdict::Failure(f) => {
                 out.agg.add_failure(matcher, &f, at.clone(), &sample, &rec.text);
-                if events {
+                if opts.events {
                     let mut values = BTreeMap::new();
                     matcher.capture(&f, &rec.text, &mut values);
                     out.events.push(MatchEvent {
@@ -252,16 +287,22 @@ fn end_before_cri_parts(buf: &[u8], end: usize) -> usize {
 
 /// Scans a static buffer (a mapped file, a decompressed member) in parallel chunks. The result is
 /// the same as one sequential [`scan_chunk`] over the whole buffer.
-pub fn scan_static(matcher: &Matcher, buf: &[u8], source: u32, events: bool) -> Partial {
-    scan_static_with(matcher, buf, source, events, CHUNK)
+pub fn scan_static(matcher: &Matcher, buf: &[u8], source: u32, opts: &ScanOptions) -> Partial {
+    scan_static_with(matcher, buf, source, opts, CHUNK)
 }
 
 /// [`scan_static`] with a chosen chunk size (tests use small ones to cross boundaries).
-pub fn scan_static_with(matcher: &Matcher, buf: &[u8], source: u32, events: bool, chunk: usize) -> Partial {
+pub fn scan_static_with(
+    matcher: &Matcher,
+    buf: &[u8],
+    source: u32,
+    opts: &ScanOptions,
+    chunk: usize,
+) -> Partial {
     let bounds = chunk_bounds(buf, chunk.max(1));
     let parts: Vec<Partial> = bounds
         .par_iter()
-        .map(|&(s, e)| scan_chunk(matcher, &buf[s..e], source, 1, events))
+        .map(|&(s, e)| scan_chunk(matcher, &buf[s..e], source, 1, opts))
         .collect();
     let mut total = Partial::default();
     let mut lines_before = 0u64;
@@ -310,21 +351,25 @@ pub fn chunk_bounds(buf: &[u8], chunk: usize) -> Vec<(usize, usize)> {
 /// Scans a whole stream. `on_block` is called after every block with the aggregation so far and
 /// the block's events (already numbered), and with `idle` set when the reader reported that no
 /// data came for a while (an `io::ErrorKind::WouldBlock` error, see [`crate::source::stdin`]).
+///
+/// An error of `on_block` (the output is closed) ends the scan and is returned as `Err`. A read
+/// error ends the stream but keeps what was read before it: it comes back beside the aggregation.
 pub fn scan_stream<R: Read>(
     matcher: &Matcher,
     mut reader: R,
     source: u32,
-    events: bool,
+    opts: &ScanOptions,
     mut on_block: impl FnMut(&Aggregation, &[MatchEvent], bool) -> io::Result<()>,
-) -> io::Result<Aggregation> {
+) -> io::Result<(Aggregation, Option<io::Error>)> {
     let mut buf: Vec<u8> = vec![0; BLOCK];
     let mut len = 0usize;
     let mut lines_before = 0u64;
     let mut bytes = 0u64;
     let mut total = Aggregation::default();
     let mut last_unterminated = false;
+    let mut read_error = None;
     let feed = |total: &mut Aggregation, piece: &[u8], lines_before: &mut u64| {
-        let p = scan_piece(matcher, piece, source, *lines_before, events);
+        let p = scan_piece(matcher, piece, source, *lines_before, opts);
         *lines_before += p.newlines;
         total.merge(p.agg);
         p.events
@@ -351,7 +396,10 @@ pub fn scan_stream<R: Read>(
                 on_block(&total, &[], true)?;
                 continue;
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                read_error = Some(e);
+                break;
+            }
         };
         bytes += n as u64;
         let read_start = len;
@@ -376,16 +424,16 @@ pub fn scan_stream<R: Read>(
     if len > 0 {
         let ev = feed(&mut total, &buf[..len], &mut lines_before);
         on_block(&total, &ev, false)?;
-        last_unterminated = true;
+        last_unterminated = !buf[..len].ends_with(b"\n");
     }
     total.stats.bytes = bytes;
     total.stats.lines = lines_before + u64::from(last_unterminated);
     total.stats.sources = 1;
-    Ok(total)
+    Ok((total, read_error))
 }
 
-fn scan_piece(matcher: &Matcher, buf: &[u8], source: u32, lines_before: u64, events: bool) -> Partial {
-    scan_chunk(matcher, buf, source, lines_before + 1, events)
+fn scan_piece(matcher: &Matcher, buf: &[u8], source: u32, lines_before: u64, opts: &ScanOptions) -> Partial {
+    scan_chunk(matcher, buf, source, lines_before + 1, opts)
 }
 
 /// An input named on the command line.
@@ -393,18 +441,8 @@ fn scan_piece(matcher: &Matcher, buf: &[u8], source: u32, lines_before: u64, eve
 pub enum Input {
     /// Standard input.
     Stdin,
-    /// A file.
+    /// A file, a directory or an archive.
     Path(std::path::PathBuf),
-}
-
-impl Input {
-    /// The name findings report as their source.
-    pub fn name(&self) -> String {
-        match self {
-            Input::Stdin => "<stdin>".to_string(),
-            Input::Path(p) => p.display().to_string(),
-        }
-    }
 }
 
 /// Receives a scan's progress: new events as they are found, and the inputs that failed.
@@ -413,80 +451,167 @@ pub trait Sink {
     /// current input's aggregation so far, `events` the failing lines found since the last call
     /// (only when events were asked for), `idle` whether a live input has gone quiet.
     fn progress(&mut self, sources: &[String], agg: &Aggregation, events: &[MatchEvent], idle: bool) -> io::Result<()>;
-    /// An input could not be read; the scan goes on with the others.
-    fn error(&mut self, source: &str, err: &io::Error);
+    /// Something could not be read (`error`), or was cut short by a safety limit (a warning); the
+    /// scan goes on with the rest.
+    fn problem(&mut self, source: &str, message: &str, error: bool);
 }
 
-/// Errors of the sink itself (a closed stdout) stop the scan and are returned.
+/// How a run reads its inputs.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Events and time window.
+    pub scan: ScanOptions,
+    /// Safety limits for archives.
+    pub limits: crate::source::bundle::Limits,
+    /// Scan binary files too.
+    pub text: bool,
+}
+
+/// What one file (and everything inside it) gave.
+#[derive(Default)]
+struct FileResult {
+    sources: Vec<String>,
+    agg: Aggregation,
+    events: Vec<MatchEvent>,
+    problems: Vec<(String, String, bool)>,
+}
+
+struct Collect<'a> {
+    matcher: &'a Matcher,
+    opts: &'a ScanOptions,
+    interrupted: &'a AtomicBool,
+    progress: &'a (dyn Fn(u64, u64) + Sync),
+    result: FileResult,
+}
+
+impl crate::source::bundle::Visitor for Collect<'_> {
+    fn content(&mut self, name: &str, content: crate::source::bundle::Content<'_>) -> io::Result<()> {
+        if self.interrupted.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let source = self.result.sources.len() as u32;
+        self.result.sources.push(name.to_string());
+        let (agg, error) = match content {
+            crate::source::bundle::Content::Static(bytes) => {
+                let p = scan_static(self.matcher, bytes, source, self.opts);
+                (self.progress)(bytes.len() as u64, 1);
+                self.result.events.extend(p.events);
+                (p.agg, None)
+            }
+            crate::source::bundle::Content::Stream(reader) => {
+                let mut done = 0u64;
+                let events = &mut self.result.events;
+                let progress = self.progress;
+                let (agg, error) = scan_stream(self.matcher, reader, source, self.opts, |agg, ev, _| {
+                    events.extend_from_slice(ev);
+                    progress(agg.stats.bytes.saturating_sub(done), 0);
+                    done = agg.stats.bytes;
+                    Ok(())
+                })?;
+                progress(agg.stats.bytes.saturating_sub(done), 1);
+                (agg, error)
+            }
+        };
+        self.result.agg.merge(agg);
+        match error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn problem(&mut self, name: &str, message: String, error: bool) {
+        if error {
+            self.result.agg.stats.errors += 1;
+        } else {
+            self.result.agg.stats.limited += 1;
+        }
+        self.result.problems.push((name.to_string(), message, error));
+    }
+
+    fn binary(&mut self, _name: &str) {
+        self.result.agg.stats.binary_skipped += 1;
+    }
+
+    fn member(&mut self) {
+        self.result.agg.stats.members += 1;
+    }
+}
+
+/// Scans every input: files, directories (recursively) and archives in parallel, standard input
+/// as a live stream. The report is the same whatever the thread timing: results are merged in the
+/// order the inputs were named and directories list their entries by name. `progress` is told
+/// the bytes read and the sources finished as they happen (for a progress bar). Errors of the sink itself (a closed stdout)
+/// stop the scan and are returned.
 pub fn scan_inputs(
     matcher: &Matcher,
     inputs: &[Input],
-    events: bool,
-    interrupted: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    opts: &RunOptions,
+    interrupted: &Arc<AtomicBool>,
+    progress: &(dyn Fn(u64, u64) + Sync),
     sink: &mut dyn Sink,
 ) -> io::Result<(Aggregation, Vec<String>)> {
-    use std::sync::atomic::Ordering;
     let mut total = Aggregation::default();
     let mut sources: Vec<String> = Vec::new();
-    for input in inputs {
+    let opener = crate::source::bundle::Opener::new(opts.limits.clone(), opts.text);
+    let items = crate::source::expand(inputs, &mut |name, message| {
+        total.stats.errors += 1;
+        sink.problem(name, message, true);
+    });
+    // Runs of files are scanned in parallel; standard input, where named, in its place.
+    let mut rest: &[crate::source::Item] = &items;
+    while !rest.is_empty() {
         if interrupted.load(Ordering::Relaxed) {
             break;
         }
-        let source = sources.len() as u32;
-        sources.push(input.name());
-        let result = match input {
-            Input::Stdin => {
-                let reader = crate::source::stdin::StdinReader::spawn(interrupted.clone());
-                scan_stream_to(matcher, reader, source, events, &sources, sink)
-            }
-            Input::Path(path) => match crate::source::open_path(path) {
-                Err(e) => Err(e),
-                Ok(crate::source::Opened::Mapped(map)) => Ok(scan_static_to(matcher, &map, source, events, &sources, sink)?),
-                Ok(crate::source::Opened::Bytes(bytes)) => Ok(scan_static_to(matcher, &bytes, source, events, &sources, sink)?),
-                Ok(crate::source::Opened::Stream(reader)) => scan_stream_to(matcher, reader, source, events, &sources, sink),
-            },
-        };
-        match result {
-            Ok(agg) => total.merge(agg),
-            Err(e) if is_sink_error(&e) => return Err(e),
-            Err(e) => {
+        if rest[0] == crate::source::Item::Stdin {
+            let source = sources.len() as u32;
+            sources.push("<stdin>".to_string());
+            let reader = crate::source::stdin::StdinReader::spawn(interrupted.clone());
+            let (agg, error) = scan_stream(matcher, reader, source, &opts.scan, |agg, ev, idle| {
+                sink.progress(&sources, agg, ev, idle)
+            })?;
+            total.merge(agg);
+            if let Some(e) = error {
                 total.stats.errors += 1;
-                sink.error(&input.name(), &e);
+                sink.problem("<stdin>", &e.to_string(), true);
             }
+            rest = &rest[1..];
+            continue;
         }
+        let run = rest.iter().take_while(|i| **i != crate::source::Item::Stdin).count();
+        let results: Vec<FileResult> = rest[..run]
+            .par_iter()
+            .map(|item| {
+                let crate::source::Item::File { path, name } = item else {
+                    unreachable!("runs hold files only")
+                };
+                let mut collect = Collect {
+                    matcher,
+                    opts: &opts.scan,
+                    interrupted,
+                    progress,
+                    result: FileResult::default(),
+                };
+                opener.visit_file(path, name, &mut collect);
+                collect.result
+            })
+            .collect();
+        for mut r in results {
+            let offset = sources.len() as u32;
+            sources.append(&mut r.sources);
+            r.agg.shift_sources(offset);
+            for e in &mut r.events {
+                e.pos.source += offset;
+            }
+            sink.progress(&sources, &r.agg, &r.events, false)?;
+            for (name, message, error) in &r.problems {
+                sink.problem(name, message, *error);
+            }
+            total.merge(r.agg);
+        }
+        rest = &rest[run..];
     }
     Ok((total, sources))
-}
-
-/// A closed output is the sink's error, not the input's.
-fn is_sink_error(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::BrokenPipe
-}
-
-fn scan_static_to(
-    matcher: &Matcher,
-    buf: &[u8],
-    source: u32,
-    events: bool,
-    sources: &[String],
-    sink: &mut dyn Sink,
-) -> io::Result<Aggregation> {
-    let p = scan_static(matcher, buf, source, events);
-    sink.progress(sources, &p.agg, &p.events, false)?;
-    Ok(p.agg)
-}
-
-fn scan_stream_to(
-    matcher: &Matcher,
-    reader: impl Read,
-    source: u32,
-    events: bool,
-    sources: &[String],
-    sink: &mut dyn Sink,
-) -> io::Result<Aggregation> {
-    scan_stream(matcher, reader, source, events, |agg, ev, idle| {
-        sink.progress(sources, agg, ev, idle)
-    })
 }
 
 #[cfg(test)]
@@ -501,6 +626,12 @@ mod tests {
         assert_eq!(chunk_bounds(b"", 3), vec![]);
         assert_eq!(chunk_bounds(b"abc\n", 100), vec![(0, 4)]);
     }
+
+    const EVENTS: ScanOptions = ScanOptions {
+        events: true,
+        since: None,
+        until: None,
+    };
 
     fn corpus() -> Vec<u8> {
         let lines = [
@@ -525,11 +656,11 @@ mod tests {
     fn chunked_parallel_scan_equals_one_sequential_scan() {
         let m = Matcher::new(crate::rules::RuleSet::builtin().unwrap());
         let buf = corpus();
-        let whole = scan_chunk(&m, &buf, 0, 1, true);
+        let whole = scan_chunk(&m, &buf, 0, 1, &EVENTS);
         assert!(whole.agg.stats.failures > 10, "{:?}", whole.agg.stats);
         // Chunk sizes that cut lines everywhere, including inside failing lines.
         for chunk in [1, 7, 64, 150, 333, 1000, buf.len()] {
-            let p = scan_static_with(&m, &buf, 0, true, chunk);
+            let p = scan_static_with(&m, &buf, 0, &EVENTS, chunk);
             let mut want = whole.agg.clone();
             want.stats.bytes = buf.len() as u64;
             want.stats.lines = 41;
@@ -543,7 +674,7 @@ mod tests {
     fn stream_scan_equals_static_scan() {
         let m = Matcher::new(crate::rules::RuleSet::builtin().unwrap());
         let buf = corpus();
-        let want = scan_static(&m, &buf, 0, true);
+        let want = scan_static(&m, &buf, 0, &EVENTS);
         // A reader that hands out 5 bytes at a time.
         struct Slow<'a>(&'a [u8]);
         impl Read for Slow<'_> {
@@ -555,11 +686,12 @@ mod tests {
             }
         }
         let mut events = Vec::new();
-        let agg = scan_stream(&m, Slow(&buf), 0, true, |_, ev, _| {
+        let (agg, error) = scan_stream(&m, Slow(&buf), 0, &EVENTS, |_, ev, _| {
             events.extend_from_slice(ev);
             Ok(())
         })
         .unwrap();
+        assert!(error.is_none());
         assert_eq!(agg, want.agg);
         assert_eq!(events, want.events);
     }
@@ -568,7 +700,7 @@ mod tests {
     fn cri_partial_lines_are_joined() {
         let m = Matcher::new(crate::rules::RuleSet::builtin().unwrap());
         let buf = corpus();
-        let p = scan_chunk(&m, &buf, 0, 1, true);
+        let p = scan_chunk(&m, &buf, 0, 1, &EVENTS);
         let joined = p
             .events
             .iter()

@@ -42,6 +42,18 @@ pub struct Common {
     #[arg(long, global = true)]
     pub no_builtin_rules: bool,
 
+    /// Keep only lines logged at or after TIME: RFC 3339 (2025-10-14T09:00:00Z) or an age (2h, 3d).
+    #[arg(long, global = true, value_name = "TIME", value_parser = parse_time)]
+    pub since: Option<jiff::Timestamp>,
+
+    /// Keep only lines logged at or before TIME: RFC 3339 or an age (30m).
+    #[arg(long, global = true, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<jiff::Timestamp>,
+
+    /// Scan binary files and archive members too (they are skipped by default).
+    #[arg(long, global = true)]
+    pub text: bool,
+
     /// Exit with 1 when a finding is at least this severe.
     #[arg(long, global = true, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
     pub fail_on: FailOn,
@@ -49,9 +61,10 @@ pub struct Common {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
-    /// Scan log files (`-` is standard input) and report per connection.
+    /// Scan logs and support bundles (`-` is standard input) and report per connection.
     Scan {
-        /// Log files; `.gz` files are read compressed.
+        /// Log files, directories (read recursively) and archives (.gz, .zip, .tar, .tar.gz,
+        /// nested), recognised by their content.
         paths: Vec<PathBuf>,
     },
     /// Explain an error code (HTTP_503, CLUSTER_ALREADY_CONNECTED, x509), a rule, a cause or a fix.
@@ -116,5 +129,48 @@ impl FailOn {
             FailOn::Warning => Severity::Warning,
             FailOn::Info => Severity::Info,
         }
+    }
+}
+
+/// Parses an RFC 3339 time, a date (midnight UTC), or an age before now (`2h`, `3d`, `1w`).
+fn parse_time(s: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        return d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    match s.parse::<jiff::Span>() {
+        Ok(span) => jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .checked_sub(span.abs())
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "`{s}` is neither an RFC 3339 time (2025-10-14T09:00:00Z), a date (2025-10-14) nor an age (2h, 3d, 90m)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_as_rfc3339_dates_and_ages() {
+        assert_eq!(
+            parse_time("2025-10-14T09:00:00Z").unwrap().to_string(),
+            "2025-10-14T09:00:00Z"
+        );
+        assert_eq!(parse_time("2025-10-14").unwrap().to_string(), "2025-10-14T00:00:00Z");
+        let two_hours_ago = parse_time("2h").unwrap();
+        let diff = jiff::Timestamp::now().duration_since(two_hours_ago).as_secs();
+        assert!((7199..=7201).contains(&diff), "{diff}");
+        let three_days = jiff::Timestamp::now().duration_since(parse_time("3d").unwrap()).as_secs();
+        assert!((3 * 86400 - 3700..=3 * 86400 + 3700).contains(&three_days), "{three_days}");
+        assert!(parse_time("yesterday-ish").is_err());
     }
 }

@@ -62,6 +62,9 @@ struct Config {
     format: Format,
     style: Style,
     fail_on: Severity,
+    since: Option<jiff::Timestamp>,
+    until: Option<jiff::Timestamp>,
+    text: bool,
 }
 
 fn config(args: &Args) -> anyhow::Result<Config> {
@@ -86,6 +89,9 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         format: args.common.format,
         style: Style { color },
         fail_on: args.common.fail_on.severity(),
+        since: args.common.since,
+        until: args.common.until,
+        text: args.common.text,
     })
 }
 
@@ -156,8 +162,32 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
         &cfg.matcher,
         reads_stdin,
     );
-    let events = cfg.format == Format::Ndjson;
-    let (agg, sources) = scan::scan_inputs(&cfg.matcher, &inputs, events, &interrupted, &mut sink)?;
+    let opts = scan::RunOptions {
+        scan: scan::ScanOptions {
+            events: cfg.format == Format::Ndjson,
+            since: cfg.since,
+            until: cfg.until,
+        },
+        limits: Default::default(),
+        text: cfg.text,
+    };
+    let bar = (!reads_stdin && cfg.format == Format::Human && io::stderr().is_terminal())
+        .then(progress_bar);
+    let files = std::sync::atomic::AtomicU64::new(0);
+    let progress = |bytes: u64, done: u64| {
+        if let Some(bar) = &bar {
+            bar.inc(bytes);
+            if done > 0 {
+                let n = files.fetch_add(done, Ordering::Relaxed) + done;
+                bar.set_message(format!("{n} files"));
+            }
+        }
+    };
+    let result = scan::scan_inputs(&cfg.matcher, &inputs, &opts, &interrupted, &progress, &mut sink);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let (agg, sources) = result?;
     if reads_stdin && agg.stats.lines == 0 && inputs.len() == 1 {
         eprintln!(
             "faultline: standard input held no lines. `docker logs` writes the agent's log to \
@@ -173,6 +203,19 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
         Some(worst) if worst >= cfg.fail_on => EXIT_FINDINGS,
         _ => EXIT_OK,
     })
+}
+
+fn progress_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} · {bytes} read · {binary_bytes_per_sec} · {elapsed}",
+        )
+        .expect("a valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }
 
 fn rules_cmd(cfg: &Config, args: &Args, command: RulesCommand) -> anyhow::Result<i32> {

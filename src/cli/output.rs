@@ -91,9 +91,13 @@ impl<W: Write> Sink for CliSink<'_, W> {
         Ok(())
     }
 
-    fn error(&mut self, source: &str, err: &io::Error) {
+    fn problem(&mut self, source: &str, message: &str, error: bool) {
         let _ = self.out.flush();
-        eprintln!("faultline: cannot read {source}: {err}");
+        if error {
+            eprintln!("faultline: cannot read {source}: {message}");
+        } else {
+            eprintln!("faultline: warning: {source}: {message}");
+        }
     }
 }
 

@@ -78,6 +78,18 @@ mod tests {
     }
 
     #[test]
+    fn zap_console_inside() {
+        let r = decode(b"2025-10-14T09:15:03.600000000Z stderr F 2025-10-14T09:15:03.512Z\terror\texporterhelper/queue_sender.go:101\tExporting failed. Dropping data.\t{\"kind\": \"exporter\", \"error\": \"no more retries left: EOF\", \"dropped_items\": 12}");
+        assert_eq!(
+            r.text,
+            "Exporting failed. Dropping data. error=no more retries left: EOF kind=exporter \
+             dropped_items=12"
+        );
+        assert_eq!(r.level, Some(Level::Error));
+        assert_eq!(r.ts, ts("2025-10-14T09:15:03.512Z"));
+    }
+
+    #[test]
     fn partial_lines() {
         let r =
             decode(br#"2025-10-14T09:15:03.512Z stdout P {"level":"error","msg":"Exporting fail"#);

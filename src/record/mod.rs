@@ -164,9 +164,14 @@ fn decode_at(line: &str, depth: usize) -> Record<'_> {
         Some(b'{') => json::decode(line, depth),
         Some(b) if b.is_ascii_digit() => plain::decode(line)
             .or_else(|| console::decode(line))
-            .or_else(|| envelopes.then(|| cri::decode(line, depth)).flatten())
-            .or_else(|| envelopes.then(|| prefix::timestamp(line, depth)).flatten())
-            .or_else(|| envelopes.then(|| prefix::compose(line, depth)).flatten()),
+            .or_else(|| {
+                if !envelopes {
+                    return None;
+                }
+                cri::decode(line, depth)
+                    .or_else(|| prefix::timestamp(line, depth))
+                    .or_else(|| prefix::compose(line, depth))
+            }),
         Some(b) if b.is_ascii_uppercase() && envelopes => {
             journald::decode(line, depth).or_else(|| prefix::compose(line, depth))
         }

@@ -112,18 +112,33 @@ pub fn print_human(out: &mut dyn Write, doc: &Document, style: Style) -> io::Res
     }
     writeln!(out)?;
     let s = &doc.stats;
-    let mut read = format!(
-        "Read {}, {}, {}",
-        plural(s.sources, "source", "sources"),
+    let mut read = format!("Read {}", plural(s.sources, "source", "sources"));
+    if s.members > 0 {
+        read.push_str(&format!(" ({} archive members)", s.members));
+    }
+    read.push_str(&format!(
+        ", {}, {}",
         plural(s.lines, "line", "lines"),
         human_bytes(s.bytes)
-    );
+    ));
     read.push_str(&format!(
         "; {} failing, {} healthy evidence, {} ignored",
         plural(s.failures, "line", "lines"),
         s.successes,
         s.ignored
     ));
+    if s.outside_window > 0 {
+        read.push_str(&format!("; {} outside --since/--until", s.outside_window));
+    }
+    if s.binary_skipped > 0 {
+        read.push_str(&format!(
+            "; {} skipped (--text reads them)",
+            plural(s.binary_skipped, "binary file", "binary files")
+        ));
+    }
+    if s.limited > 0 {
+        read.push_str(&format!("; {} cut short by a safety limit", plural(s.limited, "input", "inputs")));
+    }
     if s.errors > 0 {
         read.push_str(&format!("; {} could not be read", plural(s.errors, "input", "inputs")));
     }

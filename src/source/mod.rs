@@ -1,85 +1,76 @@
-//! Sources: where bytes come from. A path is opened as a memory map when it is a static regular
-//! file (the policy lives in [`open_path`], with a plain-read fallback), or as a stream otherwise;
-//! gzip is recognised by its magic bytes, not its name. Standard input is read on its own thread
-//! (see [`stdin`]) so that a live pipe can be interrupted and can report when it goes idle.
+//! Sources: where bytes come from. The paths named on the command line are expanded here into the
+//! files to read (directories walked recursively, hidden files included, symlink loops reported,
+//! entries in name order so every run reads them in the same order); [`bundle`] opens each file
+//! and whatever archives it holds; [`stdin`] reads standard input on its own thread so a live pipe
+//! can be interrupted and can report when it goes quiet.
 
+pub mod bundle;
 pub mod stdin;
 
-use std::fs::File;
-use std::io::{self, Read};
-use std::path::Path;
+use std::path::PathBuf;
 
-use memmap2::Mmap;
+use crate::scan::Input;
 
-/// An opened input.
-pub enum Opened {
-    /// A static file, mapped.
-    Mapped(Mmap),
-    /// Bytes held in memory (a small file, or one that could not be mapped).
-    Bytes(Vec<u8>),
-    /// A stream to read in blocks (compressed input, pipes, devices).
-    Stream(Box<dyn Read + Send>),
+/// One thing to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// Standard input.
+    Stdin,
+    /// A file (maybe an archive).
+    File {
+        /// Where it is.
+        path: PathBuf,
+        /// How findings name it.
+        name: String,
+    },
 }
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-
-/// Files smaller than this are read rather than mapped: a map costs more than it saves.
-const MMAP_MIN: u64 = 64 * 1024;
-
-/// Opens a path for scanning.
-pub fn open_path(path: &Path) -> io::Result<Opened> {
-    let file = File::open(path)?;
-    let meta = file.metadata()?;
-    if meta.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "is a directory (directories are not scanned yet; pass the log files inside it)",
-        ));
-    }
-    if !meta.is_file() {
-        // A FIFO or a device: stream it.
-        return Ok(Opened::Stream(Box::new(file)));
-    }
-    if meta.len() < MMAP_MIN {
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        let mut file = file;
-        file.read_to_end(&mut bytes)?;
-        return Ok(wrap_bytes(bytes));
-    }
-    // SAFETY: the map is only read. A file changed or truncated by another process while mapped
-    // can make the contents inconsistent or raise SIGBUS; batch scans read static files (logs that
-    // are being written are followed with plain reads, never mapped), which is the same trade-off
-    // ripgrep makes for explicitly named files.
-    match unsafe { Mmap::map(&file) } {
-        Ok(map) => {
-            if map.starts_with(&GZIP_MAGIC) {
-                let mut file = file;
-                use std::io::Seek;
-                file.seek(io::SeekFrom::Start(0))?;
-                return Ok(Opened::Stream(gunzip(file)));
+/// Expands inputs into items. Problems (a missing path, an unreadable directory, a symlink loop)
+/// go to `problem` with the path's name; the other inputs are still expanded.
+pub fn expand(inputs: &[Input], problem: &mut dyn FnMut(&str, &str)) -> Vec<Item> {
+    let mut items = Vec::new();
+    for input in inputs {
+        let path = match input {
+            Input::Stdin => {
+                items.push(Item::Stdin);
+                continue;
             }
-            Ok(Opened::Mapped(map))
-        }
-        Err(_) => {
-            let mut bytes = Vec::new();
-            let mut file = file;
-            file.read_to_end(&mut bytes)?;
-            Ok(wrap_bytes(bytes))
+            Input::Path(p) => p,
+        };
+        let name = path.display().to_string();
+        match std::fs::metadata(path) {
+            Err(e) => problem(&name, &e.to_string()),
+            Ok(meta) if !meta.is_dir() => items.push(Item::File {
+                path: path.clone(),
+                name,
+            }),
+            Ok(_) => {
+                let walk = walkdir::WalkDir::new(path)
+                    .follow_links(true)
+                    .sort_by_file_name();
+                for entry in walk {
+                    match entry {
+                        Ok(e) if e.file_type().is_dir() => {}
+                        Ok(e) => items.push(Item::File {
+                            name: e.path().display().to_string(),
+                            path: e.into_path(),
+                        }),
+                        Err(e) => {
+                            let at = e
+                                .path()
+                                .map_or_else(|| name.clone(), |p| p.display().to_string());
+                            let message = match e.loop_ancestor() {
+                                Some(a) => format!("symlink loop back to {}; not followed", a.display()),
+                                None => e
+                                    .io_error()
+                                    .map_or_else(|| e.to_string(), |io| io.to_string()),
+                            };
+                            problem(&at, &message);
+                        }
+                    }
+                }
+            }
         }
     }
-}
-
-fn wrap_bytes(bytes: Vec<u8>) -> Opened {
-    if bytes.starts_with(&GZIP_MAGIC) {
-        Opened::Stream(gunzip(io::Cursor::new(bytes)))
-    } else {
-        Opened::Bytes(bytes)
-    }
-}
-
-fn gunzip<R: Read + Send + 'static>(r: R) -> Box<dyn Read + Send> {
-    Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(
-        256 * 1024,
-        r,
-    )))
+    items
 }

@@ -1,0 +1,399 @@
+//! Support bundles: a path is opened, its format recognised by its magic bytes (gzip, zip, tar,
+//! binary, text), and every text stream inside it, however deeply nested, handed to a [`Visitor`]
+//! under a name like `bundle.zip!diag/logs/agent.ndjson`. Nothing is extracted to disk; archives
+//! stream through bounded buffers, except a zip inside an archive, which needs random access and
+//! is held in memory up to [`Limits::max_buffered`]. Safety limits (total decompressed size,
+//! compression ratio, nesting depth, absurd member names) end a stream with a warning, never a
+//! crash.
+
+use std::fs::File;
+use std::io::{self, Cursor, Read, Seek};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use memmap2::Mmap;
+
+/// How much of a stream is read to recognise its format.
+const HEAD: usize = 8 * 1024;
+/// Files smaller than this are read rather than mapped.
+const MMAP_MIN: u64 = 64 * 1024;
+/// A decompressing stream is checked for its ratio once it produced this much.
+const RATIO_GRACE: u64 = 16 << 20;
+/// Member names longer than this are skipped.
+const MAX_NAME: usize = 1024;
+
+/// Safety limits of a batch scan.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Decompressed bytes over the whole run.
+    pub max_total: u64,
+    /// Decompressed ÷ compressed bytes of one stream.
+    pub max_ratio: u64,
+    /// Archives inside archives.
+    pub max_depth: usize,
+    /// The largest nested zip held in memory.
+    pub max_buffered: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_total: 64 << 30,
+            max_ratio: 500,
+            max_depth: 6,
+            max_buffered: 512 << 20,
+        }
+    }
+}
+
+/// The bytes of one text stream.
+pub enum Content<'a> {
+    /// All of it, in memory or mapped: scanned in parallel chunks.
+    Static(&'a [u8]),
+    /// A stream, read in blocks.
+    Stream(&'a mut dyn Read),
+}
+
+/// Receives what a bundle holds.
+pub trait Visitor {
+    /// A text stream. A read error ends that stream only; what was read before it counts.
+    fn content(&mut self, name: &str, content: Content<'_>) -> io::Result<()>;
+    /// Something could not be read (`error`: a corrupt or unreadable input, exit 2) or was cut
+    /// short by a safety limit (a warning).
+    fn problem(&mut self, name: &str, message: String, error: bool);
+    /// A binary file or member was skipped.
+    fn binary(&mut self, name: &str);
+    /// An archive member was opened.
+    fn member(&mut self);
+}
+
+/// A limit was reached: a warning, not a read error.
+#[derive(Debug)]
+pub struct LimitExceeded(pub String);
+
+impl std::fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LimitExceeded {}
+
+/// Whether an I/O error is a [`LimitExceeded`].
+pub fn is_limit(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<LimitExceeded>())
+}
+
+/// Opens files and archives, shared by the threads of one run.
+pub struct Opener {
+    limits: Limits,
+    /// Scan binary files too.
+    text: bool,
+    /// Decompressed bytes so far, over all threads.
+    total: Arc<AtomicU64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Gzip,
+    Zip,
+    Tar,
+    Binary,
+    Text,
+}
+
+fn sniff(head: &[u8]) -> Kind {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Kind::Gzip
+    } else if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Kind::Zip
+    } else if head.len() >= 262 && &head[257..262] == b"ustar" {
+        Kind::Tar
+    } else if memchr::memchr(0, head).is_some() {
+        Kind::Binary
+    } else {
+        Kind::Text
+    }
+}
+
+impl Opener {
+    /// An opener with these limits; `text` scans binary files too.
+    pub fn new(limits: Limits, text: bool) -> Opener {
+        Opener {
+            limits,
+            text,
+            total: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Visits one file (not a directory): itself if it is text, or everything inside it.
+    pub fn visit_file(&self, path: &Path, name: &str, v: &mut dyn Visitor) {
+        if let Err(e) = self.try_visit_file(path, name, v) {
+            v.problem(name, e.to_string(), !is_limit(&e));
+        }
+    }
+
+    fn try_visit_file(&self, path: &Path, name: &str, v: &mut dyn Visitor) -> io::Result<()> {
+        let mut file = File::open(path)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            // A FIFO or a device: a stream.
+            return self.visit_stream(name, &mut file, 0, v);
+        }
+        let mut head = Vec::with_capacity(HEAD);
+        (&mut file).take(HEAD as u64).read_to_end(&mut head)?;
+        file.rewind()?;
+        match sniff(&head) {
+            Kind::Gzip => {
+                let counted = Counting::new(io::BufReader::with_capacity(256 << 10, file));
+                let compressed = counted.count.clone();
+                let mut gz = self.guard(flate2::read::MultiGzDecoder::new(counted), compressed);
+                self.visit_stream(name, &mut gz, 0, v)
+            }
+            Kind::Zip => self.visit_zip(name, file, 0, v),
+            Kind::Tar => self.visit_tar(name, file, 0, v),
+            Kind::Binary if !self.text => {
+                v.binary(name);
+                Ok(())
+            }
+            Kind::Binary | Kind::Text => {
+                if meta.len() >= MMAP_MIN {
+                    // SAFETY: the map is only read. A file truncated by another process while it
+                    // is mapped can raise SIGBUS; batch scans read static files (a log that is
+                    // still written is followed with plain reads, never mapped): the trade-off
+                    // ripgrep makes for files named on its command line.
+                    if let Ok(map) = unsafe { Mmap::map(&file) } {
+                        return v.content(name, Content::Static(&map));
+                    }
+                }
+                let mut bytes = Vec::with_capacity(meta.len() as usize);
+                file.read_to_end(&mut bytes)?;
+                v.content(name, Content::Static(&bytes))
+            }
+        }
+    }
+
+    /// Visits a stream whose format is not known yet.
+    fn visit_stream(&self, name: &str, reader: &mut dyn Read, depth: usize, v: &mut dyn Visitor) -> io::Result<()> {
+        let mut head = Vec::with_capacity(HEAD);
+        reader.take(HEAD as u64).read_to_end(&mut head)?;
+        let kind = sniff(&head);
+        let mut whole = Cursor::new(head).chain(reader);
+        match kind {
+            Kind::Text => v.content(name, Content::Stream(&mut whole)),
+            Kind::Binary if self.text => v.content(name, Content::Stream(&mut whole)),
+            Kind::Binary => {
+                v.binary(name);
+                Ok(())
+            }
+            Kind::Gzip => {
+                let counted = Counting::new(whole);
+                let compressed = counted.count.clone();
+                let mut gz = self.guard(flate2::read::MultiGzDecoder::new(counted), compressed);
+                self.visit_stream(name, &mut gz, depth, v)
+            }
+            Kind::Zip | Kind::Tar if depth + 1 > self.limits.max_depth => Err(limit(format!(
+                "archive nested deeper than {} levels; not opened",
+                self.limits.max_depth
+            ))),
+            Kind::Tar => self.visit_tar(name, whole, depth, v),
+            Kind::Zip => {
+                // A zip needs random access: hold it in memory, within bounds.
+                let mut bytes = Vec::new();
+                (&mut whole)
+                    .take(self.limits.max_buffered + 1)
+                    .read_to_end(&mut bytes)?;
+                if bytes.len() as u64 > self.limits.max_buffered {
+                    return Err(limit(format!(
+                        "nested zip larger than {} MiB; not opened (unpack it and scan the folder)",
+                        self.limits.max_buffered >> 20
+                    )));
+                }
+                self.visit_zip(name, Cursor::new(bytes), depth, v)
+            }
+        }
+    }
+
+    fn visit_zip<R: Read + Seek>(&self, name: &str, reader: R, depth: usize, v: &mut dyn Visitor) -> io::Result<()> {
+        let mut archive = zip::ZipArchive::new(reader).map_err(io::Error::other)?;
+        for i in 0..archive.len() {
+            let mut member = match archive.by_index(i) {
+                Ok(m) => m,
+                Err(e) => {
+                    v.problem(&format!("{name}!#{i}"), e.to_string(), true);
+                    continue;
+                }
+            };
+            if member.is_dir() {
+                continue;
+            }
+            let Some(member_name) = member_name(&member.name_raw().to_vec()) else {
+                v.problem(name, format!("member #{i} has an unusable name; skipped"), false);
+                continue;
+            };
+            let full = format!("{name}!{member_name}");
+            v.member();
+            let (size, compressed) = (member.size(), member.compressed_size());
+            if size > RATIO_GRACE && size / compressed.max(1) > self.limits.max_ratio {
+                v.problem(
+                    &full,
+                    format!(
+                        "expands {}:1 ({} MiB), past the {}:1 limit for a compressed member; skipped as a possible zip bomb",
+                        size / compressed.max(1),
+                        size >> 20,
+                        self.limits.max_ratio
+                    ),
+                    false,
+                );
+                continue;
+            }
+            let counted = Arc::new(AtomicU64::new(compressed));
+            let mut guarded = self.guard(&mut member, counted);
+            if let Err(e) = self.visit_stream(&full, &mut guarded, depth + 1, v) {
+                v.problem(&full, e.to_string(), !is_limit(&e));
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_tar<R: Read>(&self, name: &str, reader: R, depth: usize, v: &mut dyn Visitor) -> io::Result<()> {
+        let mut archive = tar::Archive::new(reader);
+        for entry in archive.entries()? {
+            // A broken entry header ends the archive: a tar stream cannot be resynchronised.
+            let mut entry = entry?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let raw = entry.path_bytes().into_owned();
+            let Some(member_name) = member_name(&raw) else {
+                v.problem(name, "a member has an unusable name; skipped".to_string(), false);
+                continue;
+            };
+            let full = format!("{name}!{member_name}");
+            v.member();
+            if let Err(e) = self.visit_stream(&full, &mut entry, depth + 1, v) {
+                if !is_limit(&e) && e.kind() == io::ErrorKind::UnexpectedEof {
+                    return Err(e);
+                }
+                v.problem(&full, e.to_string(), !is_limit(&e));
+            }
+        }
+        Ok(())
+    }
+
+    fn guard<R: Read>(&self, inner: R, compressed: Arc<AtomicU64>) -> Guard<R> {
+        Guard {
+            inner,
+            out: 0,
+            compressed,
+            total: self.total.clone(),
+            limits: self.limits.clone(),
+        }
+    }
+}
+
+fn limit(message: String) -> io::Error {
+    io::Error::other(LimitExceeded(message))
+}
+
+/// A printable member name, or `None` for one that is absurd (too long, NUL bytes).
+fn member_name(raw: &[u8]) -> Option<String> {
+    if raw.is_empty() || raw.len() > MAX_NAME || raw.contains(&0) {
+        return None;
+    }
+    let name = String::from_utf8_lossy(raw);
+    Some(
+        name.chars()
+            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+            .collect(),
+    )
+}
+
+/// Counts the bytes read through it (the compressed side of a decoder).
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R> Counting<R> {
+    fn new(inner: R) -> Counting<R> {
+        Counting {
+            inner,
+            count: Arc::new(AtomicU64::new(0)),
+        }
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Enforces the run's decompressed-size budget and a stream's compression ratio.
+struct Guard<R> {
+    inner: R,
+    out: u64,
+    compressed: Arc<AtomicU64>,
+    total: Arc<AtomicU64>,
+    limits: Limits,
+}
+
+impl<R: Read> Read for Guard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out += n as u64;
+        let total = self.total.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        if total > self.limits.max_total {
+            return Err(limit(format!(
+                "the run decompressed more than {} GiB; the rest is not read",
+                self.limits.max_total >> 30
+            )));
+        }
+        let compressed = self.compressed.load(Ordering::Relaxed).max(1);
+        if self.out > RATIO_GRACE && self.out / compressed > self.limits.max_ratio {
+            return Err(limit(format!(
+                "expands more than {}:1; the rest is not read (a zip bomb?)",
+                self.limits.max_ratio
+            )));
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_recognised_by_magic() {
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Kind::Gzip);
+        assert_eq!(sniff(b"PK\x03\x04rest"), Kind::Zip);
+        let mut tar = vec![b'a'; 300];
+        tar[257..262].copy_from_slice(b"ustar");
+        assert_eq!(sniff(&tar), Kind::Tar);
+        assert_eq!(sniff(b"text\x00binary"), Kind::Binary);
+        assert_eq!(sniff(b"{\"level\":\"info\"}\n"), Kind::Text);
+    }
+
+    #[test]
+    fn absurd_names_are_refused_and_controls_replaced() {
+        assert_eq!(member_name(b"logs/a.log").as_deref(), Some("logs/a.log"));
+        assert_eq!(member_name(b"a\x1b[31m.log").as_deref(), Some("a\u{FFFD}[31m.log"));
+        assert_eq!(member_name(b"a\x00b"), None);
+        assert_eq!(member_name(&[b'a'; 2000]), None);
+    }
+
+    #[test]
+    fn guard_stops_a_stream_that_expands_too_much() {
+        let data = vec![b'a'; (RATIO_GRACE + (1 << 20)) as usize];
+        let opener = Opener::new(Limits::default(), false);
+        let compressed = Arc::new(AtomicU64::new(1000));
+        let mut g = opener.guard(&data[..], compressed);
+        let err = io::copy(&mut g, &mut io::sink()).unwrap_err();
+        assert!(is_limit(&err), "{err}");
+    }
+}
