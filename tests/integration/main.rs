@@ -12,5 +12,8 @@ mod snapshots;
 // Command-line behaviour: exit codes, stdin, bad rule files, unreadable inputs, explain, rules.
 mod cli;
 
+// Support bundles: directories, archives, nesting, limits, determinism, time windows.
+mod bundles;
+
 // Hostile input: binary data, invalid UTF-8, long lines, a closed pipe; and chunked scans.
 mod robustness;

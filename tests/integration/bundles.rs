@@ -1,0 +1,330 @@
+//! Support bundles built at test time: directories with rotated and gzipped logs, zips holding
+//! zips, tar.gz, corrupt and binary members, limits, and the same report whatever the threads.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::util::{faultline, run, Run};
+
+fn zap(level: &str, ts: &str, msg: &str, error: Option<&str>) -> String {
+    let mut v = serde_json::json!({"level": level, "ts": ts, "caller": "autoops_es/metricset.go:88", "msg": msg});
+    if let Some(e) = error {
+        v["error"] = e.into();
+    }
+    v.to_string()
+}
+
+fn registration_dns(ts: &str) -> String {
+    zap(
+        "error",
+        ts,
+        "failed to register Cloud Connected Mode: Post \"https://api.elastic-cloud.com/api/v1/cloud-connected/clusters\": dial tcp: lookup api.elastic-cloud.com on 127.0.0.11:53: no such host",
+        None,
+    )
+}
+
+fn registered(ts: &str) -> String {
+    zap("info", ts, "Registered cluster 2O_EjO6kTR6AEVYwL5fPEw for Cloud Connect: a1b2c3d4", None)
+}
+
+fn export_refused(ts: &str) -> String {
+    zap(
+        "error",
+        ts,
+        "Exporting failed. Dropping data.",
+        Some("no more retries left: failed to make an HTTP request: Post \"https://otel-auto-ops.eu-west-1.aws.svc.elastic.cloud/v1/logs\": dial tcp 52.1.2.3:443: connect: connection refused"),
+    )
+}
+
+fn cluster_refused(ts: &str) -> String {
+    zap(
+        "error",
+        ts,
+        "failed to get data, node_stats metricset error making http request: Get \"http://es01.internal:9200/_nodes/stats\": dial tcp 10.1.2.3:9200: connect: connection refused",
+        None,
+    )
+}
+
+fn healthy(ts: &str) -> String {
+    zap("info", ts, "fetching cluster_health metricset", None)
+}
+
+fn lines(ls: &[String]) -> String {
+    ls.iter().map(|l| format!("{l}\n")).collect()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in members {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    gzip(&b.into_inner().unwrap())
+}
+
+fn findings(r: &Run) -> Vec<(String, String, String, u64, u64, String, u64)> {
+    r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["component"].as_str().unwrap().to_string(),
+                f["cause"].as_str().unwrap().to_string(),
+                f["first_seen"]["source"].as_str().unwrap().to_string(),
+                f["first_seen"]["line"].as_u64().unwrap(),
+                f["count"].as_u64().unwrap(),
+                f["last_seen"]["source"].as_str().unwrap().to_string(),
+                f["last_seen"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn s(x: &str) -> String {
+    x.to_string()
+}
+
+/// A diagnostics folder: rotated logs (the oldest gzipped), a hidden file, a binary dump.
+fn rotated_dir(root: &Path) {
+    let logs = root.join("diag/logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    // Newest: the cluster registers at 10:00.
+    std::fs::write(
+        logs.join("elastic-agent.ndjson"),
+        lines(&[healthy("2025-10-14T10:00:00Z"), registered("2025-10-14T10:00:05Z")]),
+    )
+    .unwrap();
+    // Older: failures from 09:00 to 09:30.
+    std::fs::write(
+        logs.join("elastic-agent-1.ndjson"),
+        lines(&[
+            registration_dns("2025-10-14T09:00:00Z"),
+            healthy("2025-10-14T09:10:00Z"),
+            registration_dns("2025-10-14T09:30:00Z"),
+        ]),
+    )
+    .unwrap();
+    // Oldest, rotated and gzipped: the first failure at 08:00, on line 2.
+    std::fs::write(
+        logs.join("elastic-agent-2.ndjson.gz"),
+        gzip(lines(&[healthy("2025-10-14T07:59:00Z"), registration_dns("2025-10-14T08:00:00Z")]).as_bytes()),
+    )
+    .unwrap();
+    std::fs::write(root.join("diag/.hidden.log"), lines(&[export_refused("2025-10-14T09:45:00Z")])).unwrap();
+    let mut binary = b"pprof\x00\x01\x02".to_vec();
+    binary.extend_from_slice(export_refused("2025-10-14T09:46:00Z").as_bytes());
+    std::fs::write(root.join("diag/heap.pprof"), binary).unwrap();
+}
+
+#[test]
+fn a_rotated_log_is_one_timeline_across_files() {
+    let dir = tempfile::tempdir().unwrap();
+    rotated_dir(dir.path());
+    let d = dir.path().join("diag").display().to_string();
+    let r = run(&["scan", &d, "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        findings(&r),
+        vec![
+            (
+                s("registration"),
+                s("dns"),
+                format!("{d}/logs/elastic-agent-2.ndjson.gz"),
+                2,
+                3,
+                format!("{d}/logs/elastic-agent-1.ndjson"),
+                3
+            ),
+            (s("export"), s("refused"), format!("{d}/.hidden.log"), 1, 1, format!("{d}/.hidden.log"), 1),
+        ]
+    );
+    let doc = r.json();
+    // The success at 10:00 comes after the last failure at 09:30, though its file is read last.
+    assert_eq!(doc["components"]["registration"], "recovered");
+    assert_eq!(doc["stats"]["binary_skipped"], 1);
+    assert_eq!(doc["stats"]["sources"], 4);
+    // --text reads the binary dump too.
+    let r = run(&["scan", &d, "--format", "json", "--text"]);
+    assert_eq!(r.json()["findings"][1]["count"], 2);
+}
+
+#[test]
+fn zip_in_zip_names_members_and_survives_a_corrupt_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = zip(&[("logs/otel.log", lines(&[healthy("2025-10-14T09:00:00Z"), export_refused("2025-10-14T09:00:01Z")]).as_bytes())]);
+    let agent_log = lines(&[cluster_refused("2025-10-14T09:00:00Z"), cluster_refused("2025-10-14T09:00:10Z")]);
+    let broken_log = lines(&[registration_dns("2025-10-14T09:00:00Z")]).repeat(50);
+    let mut outer = zip(&[
+        ("diag/logs/elastic-agent.ndjson", agent_log.as_bytes()),
+        ("diag/broken.log", broken_log.as_bytes()),
+        ("diag/inner.zip", &inner),
+        ("diag/pprof/heap.pb", b"\x00\x01\x02binary"),
+    ]);
+    // Corrupt the compressed data of diag/broken.log (the second member).
+    let at = outer
+        .windows(b"diag/broken.log".len())
+        .position(|w| w == b"diag/broken.log")
+        .unwrap()
+        + b"diag/broken.log".len()
+        + 8;
+    for b in &mut outer[at..at + 16] {
+        *b ^= 0x5a;
+    }
+    let path = dir.path().join("bundle.zip");
+    std::fs::write(&path, outer).unwrap();
+    let p = path.display().to_string();
+    let r = run(&["scan", &p, "--format", "json"]);
+    assert_eq!(r.code, 2, "a corrupt member makes the exit code 2: {}", r.stderr);
+    assert!(r.stderr.contains(&format!("{p}!diag/broken.log")), "{}", r.stderr);
+    assert_eq!(
+        findings(&r),
+        vec![
+            (s("cluster"), s("refused"), format!("{p}!diag/logs/elastic-agent.ndjson"), 1, 2, format!("{p}!diag/logs/elastic-agent.ndjson"), 2),
+            (s("export"), s("refused"), format!("{p}!diag/inner.zip!logs/otel.log"), 2, 1, format!("{p}!diag/inner.zip!logs/otel.log"), 2),
+        ]
+    );
+    let doc = r.json();
+    assert_eq!(doc["stats"]["binary_skipped"], 1);
+    assert_eq!(doc["stats"]["errors"], 1);
+    assert_eq!(doc["stats"]["members"], 5);
+    // The human report names the member too.
+    let r = run(&["scan", &p]);
+    assert!(r.stdout.contains(&format!("{p}!diag/inner.zip!logs/otel.log:2")), "{}", r.stdout);
+}
+
+#[test]
+fn tar_gz_and_a_gzip_named_log_are_recognised_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let tgz = tar_gz(&[
+        ("support/logs/agent.log", lines(&[healthy("2025-10-14T09:00:00Z"), cluster_refused("2025-10-14T09:00:01Z")]).as_bytes()),
+        ("support/cluster.json", b"{\"status\":\"green\"}\n"),
+    ]);
+    let tgz_path = dir.path().join("support.tar.gz");
+    std::fs::write(&tgz_path, tgz).unwrap();
+    // A gzip file without a .gz name.
+    let disguised = dir.path().join("agent.log");
+    std::fs::write(&disguised, gzip(lines(&[export_refused("2025-10-14T09:00:02Z")]).as_bytes())).unwrap();
+    let (t, g) = (tgz_path.display().to_string(), disguised.display().to_string());
+    let r = run(&["scan", &t, &g, "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        findings(&r),
+        vec![
+            (s("cluster"), s("refused"), format!("{t}!support/logs/agent.log"), 2, 1, format!("{t}!support/logs/agent.log"), 2),
+            (s("export"), s("refused"), g.clone(), 1, 1, g.clone(), 1),
+        ]
+    );
+}
+
+#[test]
+fn ndjson_events_name_archive_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let z = zip(&[("a/agent.log", lines(&[cluster_refused("2025-10-14T09:00:01Z")]).as_bytes())]);
+    let path = dir.path().join("b.zip");
+    std::fs::write(&path, z).unwrap();
+    let p = path.display().to_string();
+    let r = run(&["scan", &p, "--format", "ndjson"]);
+    let first: serde_json::Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["source"], format!("{p}!a/agent.log"));
+    assert_eq!(first["line"], 1);
+}
+
+#[test]
+fn a_compression_bomb_is_cut_short_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 MiB of one repeated healthy line compresses far past 500:1.
+    let line = "all quiet\n";
+    let plain = line.repeat((40 << 20) / line.len());
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(plain.as_bytes()).unwrap();
+    let bomb = enc.finish().unwrap();
+    assert!(plain.len() / bomb.len() > 500, "ratio {}", plain.len() / bomb.len());
+    std::fs::write(dir.path().join("bomb.log.gz"), bomb).unwrap();
+    std::fs::write(dir.path().join("real.log"), lines(&[cluster_refused("2025-10-14T09:00:01Z")])).unwrap();
+    let d = dir.path().display().to_string();
+    let r = run(&["scan", &d, "--format", "json"]);
+    assert!(r.stderr.contains("warning") && r.stderr.contains("bomb.log.gz"), "{}", r.stderr);
+    assert!(r.stderr.contains(":1"), "{}", r.stderr);
+    assert_eq!(r.code, 1, "a limit is a warning, not a read error: {}", r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["stats"]["limited"], 1);
+    assert_eq!(doc["findings"][0]["component"], "cluster");
+}
+
+#[test]
+fn symlink_loops_are_reported_and_the_rest_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("logs");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(sub.join("agent.log"), lines(&[cluster_refused("2025-10-14T09:00:01Z")])).unwrap();
+    std::os::unix::fs::symlink(dir.path(), sub.join("loop")).unwrap();
+    let r = run(&["scan", &dir.path().display().to_string(), "--format", "json"]);
+    assert!(r.stderr.contains("loop"), "{}", r.stderr);
+    assert_eq!(r.json()["findings"][0]["count"], 1);
+}
+
+#[test]
+fn the_report_is_the_same_with_one_thread_or_many() {
+    let dir = tempfile::tempdir().unwrap();
+    rotated_dir(dir.path());
+    for i in 0..6 {
+        let ls: Vec<String> = (0..200)
+            .map(|n| match n % 7 {
+                0 => cluster_refused(&format!("2025-10-14T09:{:02}:{:02}Z", i, n % 60)),
+                3 => export_refused(&format!("2025-10-14T09:{:02}:{:02}Z", i + 10, n % 60)),
+                _ => healthy(&format!("2025-10-14T09:{:02}:{:02}Z", i, n % 60)),
+            })
+            .collect();
+        std::fs::write(dir.path().join(format!("extra-{i}.log")), lines(&ls)).unwrap();
+    }
+    let d = dir.path().display().to_string();
+    let once = |threads: &str| {
+        let out = faultline()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["scan", &d, "--format", "json"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let one = once("1");
+    assert!(one.contains("extra-5.log"));
+    for _ in 0..3 {
+        assert_eq!(once("2"), one);
+        assert_eq!(once("4"), one);
+    }
+}
+
+#[test]
+fn since_and_until_keep_only_lines_inside_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    rotated_dir(dir.path());
+    let d = dir.path().join("diag").display().to_string();
+    let r = run(&["scan", &d, "--format", "json", "--since", "2025-10-14T08:30:00Z", "--until", "2025-10-14T09:40:00Z"]);
+    let f = findings(&r);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].1, "dns");
+    assert_eq!(f[0].4, 2, "the 09:00 and 09:30 failures, not the 08:00 one");
+    let doc = r.json();
+    assert_eq!(doc["components"]["registration"], "failing", "the 10:00 success is outside");
+    assert_eq!(doc["stats"]["outside_window"], 3);
+}
