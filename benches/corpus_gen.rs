@@ -404,7 +404,10 @@ pub const HEALTHY: [(&str, u32); 16] = [
     ("debug Publish event", 80),
     ("libbeat Non-zero metrics in the last 30s (long)", 40),
     ("debug batch processor flush", 50),
-    ("debug Cloud Connect API request (api.elastic-cloud.com)", 10),
+    (
+        "debug Cloud Connect API request (api.elastic-cloud.com)",
+        10,
+    ),
     ("trap: no such file or directory", 15),
     ("trap: cloud-metadata probe refused (169.254.169.254)", 10),
     ("Elasticsearch node info (ES URL, \"error\":\"\")", 30),
@@ -485,6 +488,8 @@ impl Generator {
                 rng.token(HEX, 12)
             )
         };
+        let old_fields = rng.chance(0.1);
+        let resource = !old_fields && rng.chance(0.5);
         Segment {
             env,
             lines_left,
@@ -499,8 +504,8 @@ impl Generator {
             instance_id: uuid(rng),
             agent_version: *rng.pick(&AGENT_VERSIONS),
             otel_version: *rng.pick(&OTEL_VERSIONS),
-            resource: rng.chance(0.5),
-            old_fields: rng.chance(0.1),
+            resource,
+            old_fields,
         }
     }
 
@@ -641,7 +646,11 @@ impl Generator {
                     Who::Receiver,
                     "helper/http.go:118",
                     &format!("autoops_es.{m}"),
-                    format!("GET {}{} completed with status 200 OK", seg.es_url(), es_path(m)),
+                    format!(
+                        "GET {}{} completed with status 200 OK",
+                        seg.es_url(),
+                        es_path(m)
+                    ),
                 )
                 .raw("took_ms", took)
                 .raw("response_bytes", self.rng.range(600, 4_000_000))
@@ -700,7 +709,14 @@ impl Generator {
                 "Flushing batch".into(),
             )
             .raw("batch_size", self.rng.range(1, 8192))
-            .s("trigger", if self.rng.chance(0.5) { "timeout" } else { "size" })
+            .s(
+                "trigger",
+                if self.rng.chance(0.5) {
+                    "timeout"
+                } else {
+                    "size"
+                },
+            )
             .s("otelcol.pipeline.id", "logs"),
             10 => Event::new(
                 Level::Debug,
@@ -763,7 +779,12 @@ impl Generator {
     }
 
     fn metadata_probe(&mut self) -> Event {
-        let (provider, url, err) = *self.rng.pick(&[
+        let which = self.rng.below(3) as usize;
+        self.metadata_probe_of(which)
+    }
+
+    fn metadata_probe_of(&self, which: usize) -> Event {
+        let (provider, url, err) = [
             (
                 "aws",
                 "http://169.254.169.254/2014-02-25/dynamic/instance-identity/document",
@@ -779,7 +800,7 @@ impl Generator {
                 "http://169.254.169.254/metadata/instance/compute?api-version=2021-02-01",
                 "dial tcp 169.254.169.254:80: connect: connection refused",
             ),
-        ]);
+        ][which % 3];
         Event::new(
             Level::Warn,
             Who::Receiver,
@@ -877,8 +898,9 @@ impl Generator {
                 "add_docker_metadata: docker environment not detected: stat /var/run/docker.sock: no such file or directory".into(),
             ),
         ];
-        block.push(self.metadata_probe());
-        block.push(self.metadata_probe());
+        for which in 0..3 {
+            block.push(self.metadata_probe_of(which));
+        }
         block.push(rcv(
             Level::Info,
             "add_cloud_metadata/add_cloud_metadata.go:102",
@@ -930,7 +952,9 @@ impl Generator {
         block.push(svc("Starting pipelines...").s("otelcol.pipeline.id", "logs"));
         block.push(svc("Pipeline is starting...").s("otelcol.pipeline.id", "logs"));
         block.push(svc("Pipeline is started.").s("otelcol.pipeline.id", "logs"));
-        block.push(svc("Everything is ready. Begin running and processing data."));
+        block.push(svc(
+            "Everything is ready. Begin running and processing data.",
+        ));
         for m in METRICSETS_24H {
             block.push(self.fetch_event(m, false));
             block.push(self.fetch_event(m, true));
@@ -984,6 +1008,15 @@ impl Generator {
         } else {
             "/"
         };
+        if self.rng.chance(0.05) {
+            return Event::new(
+                Level::Error,
+                Who::Receiver,
+                "metricset/cluster_info.go:71",
+                "autoops_es",
+                "cluster ID is unset, which means the cluster is not ready".into(),
+            );
+        }
         let msg = match self.rng.below(20) {
             0..=13 => {
                 let e = self.net_error(host, ip, 9200);
@@ -1047,6 +1080,7 @@ impl Generator {
                 format!("{wrapper}: failed to fetch data: HTTP error {status}")
             }
             18 => "failed to register Cloud Connected Mode: cluster license type is not supported: basic".into(),
+            19 if self.rng.chance(0.5) => "failed to enable AutoOps because cluster version is not supported: 7.16.3 < 7.17.0".into(),
             _ => "failed to register Cloud Connected Mode: cluster license is not active: expired".into(),
         };
         Event::new(
@@ -1098,7 +1132,9 @@ impl Generator {
                     "internal/retry_sender.go:133",
                     "Exporting failed. Will retry the request after interval.",
                 )
-                .err(format!("failed to make an HTTP request: Post \"{url}\": {e}"))
+                .err(format!(
+                    "failed to make an HTTP request: Post \"{url}\": {e}"
+                ))
                 .s("interval", format!("{}.{}s", interval / 10, interval % 10))
             }
             14..=15 => exporter(
@@ -1126,31 +1162,40 @@ impl Generator {
     }
 
     fn agent_failure(&mut self) -> Event {
-        if self.rng.chance(0.5) {
-            Event::new(
-                Level::Error,
-                Who::Receiver,
-                "metricset/cluster_info.go:71",
-                "autoops_es",
-                "cluster ID is unset, which means the cluster is not ready".into(),
-            )
-        } else {
-            Event::new(
-                Level::Error,
-                Who::Receiver,
-                "metricset/register.go:203",
-                "autoops_es",
-                "failed to enable AutoOps because cluster version is not supported: 7.16.3 < 7.17.0"
-                    .into(),
-            )
-            .func(REGISTER_FUNC)
-        }
+        let (key, expected, got) = *self.rng.pick(&[
+            ("metricbeat.modules.0.hosts.0", "object", "string"),
+            (
+                "metricbeat.modules.1.ssl.certificate_authorities",
+                "string",
+                "[]string",
+            ),
+            ("metricbeat.modules.0.ccm.api_key", "object", "string"),
+        ]);
+        Event::new(
+            Level::Error,
+            Who::Service,
+            "service@v0.132.0/service.go:189",
+            "otel",
+            "Failed to create receiver".into(),
+        )
+        .err(format!(
+            "can not convert '{expected}' into '{got}' accessing '{key}' (source:'elastic-agent.yml')"
+        ))
+        .s("otelcol.component.id", "metricbeatreceiver")
     }
 
     /// Renders `ev` in the segment's envelope, stamped with the current time.
     fn render(&mut self, ev: &Event, out: &mut Vec<u8>) {
         let sub_ms_ns = self.rng.below(1_000_000) as u32;
-        render(ev, self.seg.env, &self.seg, self.now_ms, sub_ms_ns, &mut self.zap, out);
+        render(
+            ev,
+            self.seg.env,
+            &self.seg,
+            self.now_ms,
+            sub_ms_ns,
+            &mut self.zap,
+            out,
+        );
     }
 }
 
@@ -1233,7 +1278,9 @@ fn render_zap(ev: &Event, seg: &Segment, ms: i64, out: &mut Vec<u8>) {
     if seg.resource {
         out.extend_from_slice(b",\"resource\":{\"service.instance.id\":\"");
         out.extend_from_slice(seg.instance_id.as_bytes());
-        out.extend_from_slice(b"\",\"service.name\":\"elastic-otel-collector\",\"service.version\":\"");
+        out.extend_from_slice(
+            b"\",\"service.name\":\"elastic-otel-collector\",\"service.version\":\"",
+        );
         out.extend_from_slice(seg.agent_version.as_bytes());
         out.extend_from_slice(b"\"}");
     }

@@ -20,8 +20,11 @@ use crate::rules::{Component, Severity};
 
 /// Chunk size for parallel scans of static buffers.
 pub const CHUNK: usize = 8 << 20;
-/// Block size of stream reads.
-pub const BLOCK: usize = 1 << 20;
+/// How much of a stream is gathered before it is scanned (unless the stream has no more for now):
+/// big enough to be split across the cores, small enough to keep memory flat.
+pub const BLOCK: usize = 8 << 20;
+/// Chunk size when a stream block is split across threads.
+const BLOCK_CHUNK: usize = 1 << 20;
 /// The longest line kept whole; a longer line is scanned in pieces of this size.
 pub const MAX_LINE: usize = 16 << 20;
 /// How many CRI `P` parts are joined into one line at most.
@@ -299,22 +302,39 @@ pub fn scan_static_with(
     opts: &ScanOptions,
     chunk: usize,
 ) -> Partial {
+    let mut total = scan_parallel(matcher, buf, source, 1, opts, chunk);
+    total.agg.stats.bytes = buf.len() as u64;
+    total.agg.stats.lines = total.newlines + u64::from(!buf.is_empty() && !buf.ends_with(b"\n"));
+    total.agg.stats.sources = 1;
+    total
+}
+
+/// Scans `buf` in line-aligned chunks on the thread pool, numbering lines from `first_line`, and
+/// merges the chunks in input order.
+fn scan_parallel(
+    matcher: &Matcher,
+    buf: &[u8],
+    source: u32,
+    first_line: u64,
+    opts: &ScanOptions,
+    chunk: usize,
+) -> Partial {
     let bounds = chunk_bounds(buf, chunk.max(1));
+    if bounds.len() <= 1 {
+        return scan_chunk(matcher, buf, source, first_line, opts);
+    }
     let parts: Vec<Partial> = bounds
         .par_iter()
         .map(|&(s, e)| scan_chunk(matcher, &buf[s..e], source, 1, opts))
         .collect();
     let mut total = Partial::default();
-    let mut lines_before = 0u64;
+    let mut lines_before = first_line - 1;
     for mut p in parts {
         p.shift_lines(lines_before);
         lines_before += p.newlines;
         merge_partial(&mut total, p);
     }
-    total.newlines = lines_before;
-    total.agg.stats.bytes = buf.len() as u64;
-    total.agg.stats.lines = lines_before + u64::from(!buf.is_empty() && !buf.ends_with(b"\n"));
-    total.agg.stats.sources = 1;
+    total.newlines = lines_before - (first_line - 1);
     total
 }
 
@@ -350,10 +370,13 @@ pub fn chunk_bounds(buf: &[u8], chunk: usize) -> Vec<(usize, usize)> {
 
 /// Scans a whole stream. `on_block` is called after every block with the aggregation so far and
 /// the block's events (already numbered), and with `idle` set when the reader reported that no
-/// data came for a while (an `io::ErrorKind::WouldBlock` error, see [`crate::source::stdin`]).
+/// data came for a while (an `io::ErrorKind::TimedOut` error, see [`crate::source::stdin`]).
 ///
-/// An error of `on_block` (the output is closed) ends the scan and is returned as `Err`. A read
-/// error ends the stream but keeps what was read before it: it comes back beside the aggregation.
+/// Blocks of up to [`BLOCK`] bytes are gathered and scanned in parallel; a reader that has nothing
+/// more for now says so with `io::ErrorKind::WouldBlock`, and what it gave is scanned at once (a
+/// live `docker logs -f`). An error of `on_block` (the output is closed) ends the scan and is
+/// returned as `Err`. A read error ends the stream but keeps what was read before it: it comes
+/// back beside the aggregation.
 pub fn scan_stream<R: Read>(
     matcher: &Matcher,
     mut reader: R,
@@ -368,63 +391,71 @@ pub fn scan_stream<R: Read>(
     let mut total = Aggregation::default();
     let mut last_unterminated = false;
     let mut read_error = None;
-    let feed = |total: &mut Aggregation, piece: &[u8], lines_before: &mut u64| {
-        let p = scan_piece(matcher, piece, source, *lines_before, opts);
-        *lines_before += p.newlines;
-        total.merge(p.agg);
-        p.events
-    };
     loop {
-        if len == buf.len() {
+        let (mut eof, mut idle) = (false, false);
+        while len < buf.len() {
+            match reader.read(&mut buf[len..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    bytes += n as u64;
+                    len += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    idle = true;
+                    break;
+                }
+                Err(e) => {
+                    read_error = Some(e);
+                    eof = true;
+                    break;
+                }
+            }
+        }
+        let cut = if eof {
+            len
+        } else {
+            match memrchr(b'\n', &buf[..len]) {
+                Some(nl) => end_before_cri_parts(&buf[..len], nl + 1),
+                None => 0,
+            }
+        };
+        if cut > 0 {
+            let p = scan_parallel(matcher, &buf[..cut], source, lines_before + 1, opts, BLOCK_CHUNK);
+            lines_before += p.newlines;
+            last_unterminated = !buf[..cut].ends_with(b"\n");
+            total.merge(p.agg);
+            on_block(&total, &p.events, false)?;
+            buf.copy_within(cut..len, 0);
+            len -= cut;
+            if buf.len() > BLOCK && len < BLOCK {
+                buf.truncate(BLOCK);
+                buf.shrink_to(BLOCK);
+            }
+        } else if len == buf.len() {
             if buf.len() < MAX_LINE {
-                let grown = (buf.len() * 2).min(MAX_LINE);
-                buf.resize(grown, 0);
+                // A line longer than the buffer: make room for it.
+                buf.resize((buf.len() * 2).min(MAX_LINE), 0);
             } else {
-                // One line longer than MAX_LINE: scan what we have as a piece of it.
-                let ev = feed(&mut total, &buf[..len], &mut lines_before);
-                on_block(&total, &ev, false)?;
+                // A line longer than MAX_LINE: scan what we have as a piece of it.
+                let p = scan_piece(matcher, &buf[..len], source, lines_before, opts);
+                lines_before += p.newlines;
+                total.merge(p.agg);
+                on_block(&total, &p.events, false)?;
                 len = 0;
                 last_unterminated = true;
-                continue;
             }
         }
-        let n = match reader.read(&mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                on_block(&total, &[], true)?;
-                continue;
-            }
-            Err(e) => {
-                read_error = Some(e);
-                break;
-            }
-        };
-        bytes += n as u64;
-        let read_start = len;
-        len += n;
-        let Some(last_nl) = memrchr(b'\n', &buf[read_start..len]).map(|i| read_start + i) else {
-            continue;
-        };
-        let cut = end_before_cri_parts(&buf[..len], last_nl + 1);
-        if cut == 0 {
-            continue;
+        if idle {
+            on_block(&total, &[], true)?;
         }
-        let ev = feed(&mut total, &buf[..cut], &mut lines_before);
-        last_unterminated = false;
-        on_block(&total, &ev, false)?;
-        buf.copy_within(cut..len, 0);
-        len -= cut;
-        if buf.len() > BLOCK && len < BLOCK {
-            buf.truncate(BLOCK);
-            buf.shrink_to(BLOCK);
+        if eof {
+            break;
         }
-    }
-    if len > 0 {
-        let ev = feed(&mut total, &buf[..len], &mut lines_before);
-        on_block(&total, &ev, false)?;
-        last_unterminated = !buf[..len].ends_with(b"\n");
     }
     total.stats.bytes = bytes;
     total.stats.lines = lines_before + u64::from(last_unterminated);

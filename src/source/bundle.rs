@@ -12,7 +12,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use memmap2::Mmap;
 
 /// How much of a stream is read to recognise its format.
 const HEAD: usize = 8 * 1024;
@@ -163,7 +162,7 @@ impl Opener {
                     // is mapped can raise SIGBUS; batch scans read static files (a log that is
                     // still written is followed with plain reads, never mapped): the trade-off
                     // ripgrep makes for files named on its command line.
-                    if let Ok(map) = unsafe { Mmap::map(&file) } {
+                    if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
                         return v.content(name, Content::Static(&map));
                     }
                 }

@@ -1,18 +1,19 @@
 //! Standard input, read on a thread of its own into a bounded channel. The reader the scanner sees
-//! reports `WouldBlock` when no data came for a while (so live output can be flushed while
-//! `docker logs -f` is quiet) and ends the stream when the user presses Ctrl-C, so the summary of
-//! what was read is still printed.
+//! reports `WouldBlock` when it has handed out everything that has arrived so far (so the scanner
+//! scans it now rather than waiting for a full block), `TimedOut` when no data came for a while
+//! (so live output can be flushed while `docker logs -f` is quiet), and ends the stream when the
+//! user presses Ctrl-C, so the summary of what was read is still printed.
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How long standard input may be quiet before the reader reports it idle.
 pub const IDLE: Duration = Duration::from_millis(400);
 const TICK: Duration = Duration::from_millis(100);
-const BLOCK: usize = 256 * 1024;
+const BLOCK: usize = 1 << 20;
 
 /// Reads standard input through a thread.
 pub struct StdinReader {
@@ -22,6 +23,8 @@ pub struct StdinReader {
     interrupted: Arc<AtomicBool>,
     quiet: Duration,
     idle_reported: bool,
+    /// `WouldBlock` was returned since the last data: the next read waits.
+    drained_reported: bool,
     done: bool,
 }
 
@@ -57,6 +60,7 @@ impl StdinReader {
             interrupted,
             quiet: Duration::ZERO,
             idle_reported: false,
+            drained_reported: false,
             done: false,
         }
     }
@@ -74,12 +78,34 @@ impl Read for StdinReader {
             if self.done || self.interrupted.load(Ordering::Relaxed) {
                 return Ok(0);
             }
+            if !self.drained_reported {
+                match self.rx.try_recv() {
+                    Ok(Ok(buf)) => {
+                        self.pending = buf;
+                        self.at = 0;
+                        continue;
+                    }
+                    Ok(Err(e)) => {
+                        self.done = true;
+                        return Err(e);
+                    }
+                    Err(TryRecvError::Disconnected) => {
+                        self.done = true;
+                        return Ok(0);
+                    }
+                    Err(TryRecvError::Empty) => {
+                        self.drained_reported = true;
+                        return Err(io::Error::new(io::ErrorKind::WouldBlock, "no more input yet"));
+                    }
+                }
+            }
             match self.rx.recv_timeout(TICK) {
                 Ok(Ok(buf)) => {
                     self.pending = buf;
                     self.at = 0;
                     self.quiet = Duration::ZERO;
                     self.idle_reported = false;
+                    self.drained_reported = false;
                 }
                 Ok(Err(e)) => {
                     self.done = true;
@@ -93,7 +119,7 @@ impl Read for StdinReader {
                     self.quiet += TICK;
                     if self.quiet >= IDLE && !self.idle_reported {
                         self.idle_reported = true;
-                        return Err(io::Error::new(io::ErrorKind::WouldBlock, "stdin is idle"));
+                        return Err(io::Error::new(io::ErrorKind::TimedOut, "stdin is idle"));
                     }
                 }
             }
