@@ -64,8 +64,8 @@ impl Rng {
     }
 
     /// One element of a non-empty slice.
-    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len() as u64) as usize]
+    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len() as u64) as usize]
     }
 
     /// An index drawn by weight.
@@ -83,7 +83,7 @@ impl Rng {
 
     /// `n` random characters of `alphabet`.
     pub fn token(&mut self, alphabet: &[u8], n: usize) -> String {
-        (0..n).map(|_| *self.pick(alphabet) as char).collect()
+        (0..n).map(|_| self.pick(alphabet) as char).collect()
     }
 }
 
@@ -464,8 +464,8 @@ impl Generator {
     }
 
     fn segment(rng: &mut Rng, env: Envelope, mode: Mode) -> Segment {
-        let (es_scheme, es_host, es_ip) = *rng.pick(&ES_HOSTS);
-        let (region, csp) = *rng.pick(&REGIONS);
+        let (es_scheme, es_host, es_ip) = rng.pick(&ES_HOSTS);
+        let (region, csp) = rng.pick(&REGIONS);
         let (otel_host, otel_port, otel_url) = if rng.chance(0.6) {
             let h = format!("otel-auto-ops.{region}.{csp}.svc.elastic.cloud");
             (h.clone(), 443, format!("https://{h}"))
@@ -502,8 +502,8 @@ impl Generator {
             cluster_id: rng.token(B64URL, 22),
             resource_id: rng.token(HEX, 32),
             instance_id: uuid(rng),
-            agent_version: *rng.pick(&AGENT_VERSIONS),
-            otel_version: *rng.pick(&OTEL_VERSIONS),
+            agent_version: rng.pick(&AGENT_VERSIONS),
+            otel_version: rng.pick(&OTEL_VERSIONS),
             resource,
             old_fields,
         }
@@ -626,7 +626,7 @@ impl Generator {
                 self.fetch_event(m, true)
             }
             2 => {
-                let m = *self.rng.pick(&METRICSETS_24H);
+                let m = self.rng.pick(&METRICSETS_24H);
                 let completed = self.rng.chance(0.5);
                 self.fetch_event(m, completed)
             }
@@ -639,7 +639,7 @@ impl Generator {
             )
             .s("url", format!("{}/v1/logs", seg.otel_url)),
             4 => {
-                let m = *self.rng.pick(&METRICSETS_10S);
+                let m = self.rng.pick(&METRICSETS_10S);
                 let took = self.rng.range(3, 900);
                 Event::new(
                     Level::Debug,
@@ -688,7 +688,7 @@ impl Generator {
                 .raw("batches_in_flight", self.rng.range(0, 4))
             }
             7 => {
-                let m = *self.rng.pick(&METRICSETS_10S);
+                let m = self.rng.pick(&METRICSETS_10S);
                 Event::new(
                     Level::Debug,
                     Who::Receiver,
@@ -729,7 +729,7 @@ impl Generator {
             .s("url", CCM_API)
             .s("cluster_uuid", seg.cluster_id.clone()),
             11 => {
-                let path = *self.rng.pick(&[
+                let path = self.rng.pick(&[
                     "/sys/fs/cgroup/cpuacct/cpuacct.usage",
                     "/sys/fs/cgroup/memory/memory.limit_in_bytes",
                     "/usr/share/elastic-agent/data/registry/filebeat/meta.json",
@@ -995,7 +995,7 @@ impl Generator {
     }
 
     fn cluster_failure(&mut self) -> Event {
-        let m = *self.rng.pick(&METRICSETS_10S);
+        let m = self.rng.pick(&METRICSETS_10S);
         let url = self.seg.es_url();
         let (host, ip) = (self.seg.es_host, self.seg.es_ip);
         let wrapper = if self.rng.chance(0.5) {
@@ -1023,7 +1023,7 @@ impl Generator {
                 format!("{wrapper} error making http request: Get \"{url}{path}\": {e}: HTTP error failed to send request")
             }
             14..=15 => {
-                let status = *self.rng.pick(&[
+                let status = self.rng.pick(&[
                     "401 Unauthorized",
                     "403 Forbidden",
                     "502 Bad Gateway",
@@ -1033,7 +1033,7 @@ impl Generator {
             }
             16..=18 => format!("{wrapper} error making http request: Get \"{url}{path}\": tls: failed to verify certificate: x509: certificate signed by unknown authority: HTTP error failed to send request"),
             _ => {
-                let (code, status) = *self.rng.pick(&[
+                let (code, status) = self.rng.pick(&[
                     (401, "401 Unauthorized"),
                     (403, "403 Forbidden"),
                     (404, "404 Not Found"),
@@ -1062,7 +1062,7 @@ impl Generator {
     }
 
     fn registration_failure(&mut self) -> Event {
-        let wrapper = *self.rng.pick(&[
+        let wrapper = self.rng.pick(&[
             "failed to register Cloud Connected Mode: failed to register for Cloud Connected Mode",
             "failed to register Cloud Connected Mode",
             "error communicating with Cloud Connect API",
@@ -1074,7 +1074,7 @@ impl Generator {
             }
             15..=17 => {
                 let status =
-                    *self
+                    self
                         .rng
                         .pick(&["401 Unauthorized", "403 Forbidden", "503 Service Unavailable"]);
                 format!("{wrapper}: failed to fetch data: HTTP error {status}")
@@ -1114,7 +1114,7 @@ impl Generator {
                 .raw("dropped_items", self.rng.range(1, 2048))
             }
             7..=11 => {
-                let status = *self.rng.pick(&[429, 502, 503, 503, 504]);
+                let status = self.rng.pick(&[429, 502, 503, 503, 504]);
                 let interval = self.rng.range(10, 300);
                 exporter(
                     Level::Info,
@@ -1145,7 +1145,7 @@ impl Generator {
             .err("sending queue is full".into())
             .raw("rejected_items", self.rng.range(1, 4096)),
             _ => {
-                let (code, status) = *self.rng.pick(&[
+                let (code, status) = self.rng.pick(&[
                     ("Unauthenticated", 401),
                     ("PermissionDenied", 403),
                     ("Unavailable", 503),
@@ -1162,7 +1162,7 @@ impl Generator {
     }
 
     fn agent_failure(&mut self) -> Event {
-        let (key, expected, got) = *self.rng.pick(&[
+        let (key, expected, got) = self.rng.pick(&[
             ("metricbeat.modules.0.hosts.0", "object", "string"),
             (
                 "metricbeat.modules.1.ssl.certificate_authorities",
@@ -1507,22 +1507,4 @@ pub fn sample_line(sample: Sample, env: Envelope) -> Vec<u8> {
     let mut out = Vec::new();
     g.render(&ev, &mut out);
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_format() {
-        let mut out = Vec::new();
-        push_ts(&mut out, START_MS + 8_512, None);
-        assert_eq!(out, b"2025-10-14T09:15:03.512Z");
-        out.clear();
-        push_ts(&mut out, START_MS + 8_512, Some(345_678));
-        assert_eq!(out, b"2025-10-14T09:15:03.512345678Z");
-        out.clear();
-        push_ts(&mut out, 951_782_400_000, None); // 2000-02-29
-        assert_eq!(out, b"2000-02-29T00:00:00.000Z");
-    }
 }

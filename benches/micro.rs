@@ -13,7 +13,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use faultline::matcher::{Matcher, Verdict};
 use faultline::record::decode;
 use faultline::rules::RuleSet;
-use faultline::scan::scan_chunk;
+use faultline::scan::{scan_chunk, ScanOptions};
 
 use corpus_gen::{sample_line, Config, Envelope, Generator, Mode, Sample};
 
@@ -115,13 +115,15 @@ fn classifier(c: &mut Criterion) {
 
 fn scanner(c: &mut Criterion) {
     let m = matcher();
+    let opts = ScanOptions::default();
     let mut group = c.benchmark_group("scan_chunk");
-    group.sample_size(20);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(5));
     for (name, failures) in [("mixed-4MiB", 0.5), ("storm-4MiB", 10.0)] {
         let buf = buffer(failures);
         group.throughput(Throughput::Bytes(buf.len() as u64));
         group.bench_function(name, |b| {
-            b.iter(|| scan_chunk(&m, black_box(&buf), 0, 1, false).newlines)
+            b.iter(|| scan_chunk(&m, black_box(&buf), 0, 1, &opts).newlines)
         });
     }
     group.finish();

@@ -49,6 +49,8 @@ pub struct Sample {
     pub pos: Pos,
     /// The raw line, masked and cut to [`MAX_SAMPLE_LEN`].
     pub text: String,
+    /// The decoded message, masked and cut: what a person reads.
+    pub message: String,
 }
 
 /// One (component, cause, fix) and everything seen of it.
@@ -215,10 +217,9 @@ impl Aggregation {
         state.failures += 1;
         state.last_failure = latest(state.last_failure.take(), Some(pos.clone()));
         let cause = matcher.cause(failure);
-        let idx = self
-            .findings
-            .iter()
-            .position(|f| f.component == failure.component && f.fix == failure.fix && f.cause == cause);
+        let idx = self.findings.iter().position(|f| {
+            f.component == failure.component && f.fix == failure.fix && f.cause == cause
+        });
         let (idx, new) = match idx {
             Some(idx) => {
                 let f = &mut self.findings[idx];
@@ -253,6 +254,7 @@ impl Aggregation {
             f.samples.push(Sample {
                 pos,
                 text: sample_text(raw),
+                message: sample_text(text),
             });
             // Values come from the sampled lines: enough to fill a check command, and bounded.
             matcher.capture(failure, text, &mut f.values);

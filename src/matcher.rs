@@ -104,7 +104,11 @@ impl Matcher {
         let mut unknown_fixes = Vec::with_capacity(set.rules.len() * 4);
         for rule in &set.rules {
             for c in Component::ALL {
-                fixes.push(set.fix_for(&rule.id, c, rule.cause.as_deref().unwrap_or(UNKNOWN_CAUSE)));
+                fixes.push(set.fix_for(
+                    &rule.id,
+                    c,
+                    rule.cause.as_deref().unwrap_or(UNKNOWN_CAUSE),
+                ));
                 unknown_fixes.push(set.fix_for(&rule.id, c, UNKNOWN_CAUSE));
             }
         }
@@ -114,7 +118,9 @@ impl Matcher {
                 let mut component = None;
                 for &r in rules {
                     let rule = &set.rules[r as usize];
-                    let plain = rule.kind == RuleKind::Success && rule.regex.is_none() && rule.unless.is_empty();
+                    let plain = rule.kind == RuleKind::Success
+                        && rule.regex.is_none()
+                        && rule.unless.is_empty();
                     if !plain || component.is_some_and(|c| Some(c) != rule.component) {
                         return None;
                     }
@@ -247,12 +253,10 @@ impl Matcher {
         } else {
             self.unknown_fixes[slot]
         };
-        let severity = self.set.rules[winner]
-            .severity
-            .unwrap_or(match rec.level {
-                Some(Level::Error) | None => Severity::Error,
-                Some(Level::Warn) | Some(Level::Info) | Some(Level::Debug) => Severity::Warning,
-            });
+        let severity = self.set.rules[winner].severity.unwrap_or(match rec.level {
+            Some(Level::Error) | None => Severity::Error,
+            Some(Level::Warn) | Some(Level::Info) | Some(Level::Debug) => Severity::Warning,
+        });
         Verdict::Failure(Failure {
             rule: winner,
             component,
@@ -332,7 +336,9 @@ impl Matcher {
         match v {
             Verdict::None => "no rule".to_string(),
             Verdict::Ignore { rule } => format!("{} (ignored)", id(*rule)),
-            Verdict::Success { rule, component } => format!("{} (success of {component})", id(*rule)),
+            Verdict::Success { rule, component } => {
+                format!("{} (success of {component})", id(*rule))
+            }
             Verdict::Failure(f) => format!("{} ({} × {})", id(f.rule), f.component, self.cause(f)),
         }
     }
@@ -468,7 +474,10 @@ examples = ["completed fetching node_stats metricset"]
             &m,
             "failed to register Cloud Connected Mode: proxyconnect tcp: dial tcp 10.0.0.8:3128: connect: connection refused",
         );
-        assert_eq!((rule.as_str(), comp, cause.as_str()), ("cause-proxy", Component::Registration, "proxy"));
+        assert_eq!(
+            (rule.as_str(), comp, cause.as_str()),
+            ("cause-proxy", Component::Registration, "proxy")
+        );
     }
 
     #[test]
@@ -489,16 +498,27 @@ examples = ["completed fetching node_stats metricset"]
     fn component_without_cause_is_unknown() {
         let m = matcher(RULES);
         let (rule, comp, cause) = failure(&m, "failed to register Cloud Connected Mode: boom");
-        assert_eq!((rule.as_str(), comp, cause.as_str()), ("registration-wrapper", Component::Registration, "unknown"));
+        assert_eq!(
+            (rule.as_str(), comp, cause.as_str()),
+            ("registration-wrapper", Component::Registration, "unknown")
+        );
     }
 
     #[test]
     fn ignore_beats_failure_and_success_is_reported() {
         let m = matcher(RULES);
-        let v = m.classify(&decode(b"dial tcp 169.254.169.254:80: connect: connection refused"));
+        let v = m.classify(&decode(
+            b"dial tcp 169.254.169.254:80: connect: connection refused",
+        ));
         assert!(matches!(v, Verdict::Ignore { .. }), "{v:?}");
         let v = m.classify(&decode(b"completed fetching node_stats metricset"));
-        assert_eq!(v, Verdict::Success { rule: 4, component: Component::Cluster });
+        assert_eq!(
+            v,
+            Verdict::Success {
+                rule: 4,
+                component: Component::Cluster
+            }
+        );
         assert_eq!(m.classify(&decode(b"all is well")), Verdict::None);
     }
 
@@ -509,7 +529,14 @@ examples = ["completed fetching node_stats metricset"]
         let failures: Vec<String> = report
             .failures
             .iter()
-            .map(|f| format!("{} example {}: {}", m.rules().rules[f.rule].id, f.index, f.problem))
+            .map(|f| {
+                format!(
+                    "{} example {}: {}",
+                    m.rules().rules[f.rule].id,
+                    f.index,
+                    f.problem
+                )
+            })
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         assert_eq!(report.rules, m.rules().rules.len());
@@ -523,7 +550,10 @@ examples = ["completed fetching node_stats metricset"]
         let report = m.check_examples(|r| r.id == "bad");
         assert_eq!(report.rules, 1);
         assert_eq!(report.failures.len(), 2);
-        assert_eq!(report.failures[0].problem, "classified as cause-refused (agent × refused)");
+        assert_eq!(
+            report.failures[0].problem,
+            "classified as cause-refused (agent × refused)"
+        );
         assert!(report.failures[1].counter);
     }
 

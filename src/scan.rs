@@ -95,7 +95,13 @@ impl Partial {
 }
 
 /// Scans one line-aligned buffer. Line numbers are `first_line` + the line's index in `buf`.
-pub fn scan_chunk(matcher: &Matcher, buf: &[u8], source: u32, first_line: u64, opts: &ScanOptions) -> Partial {
+pub fn scan_chunk(
+    matcher: &Matcher,
+    buf: &[u8],
+    source: u32,
+    first_line: u64,
+    opts: &ScanOptions,
+) -> Partial {
     let mut out = Partial::default();
     let mut pos = 0usize;
     let mut counted = 0usize;
@@ -114,7 +120,11 @@ pub fn scan_chunk(matcher: &Matcher, buf: &[u8], source: u32, first_line: u64, o
         let line_no = first_line + newlines;
         out.agg.stats.candidates += 1;
         let raw = trim_cr(&buf[start..end]);
-        let fast = if opts.filters_time() { None } else { matcher.success_only(raw) };
+        let fast = if opts.filters_time() {
+            None
+        } else {
+            matcher.success_only(raw)
+        };
         if let Some(c) = fast {
             out.agg.stats.successes += 1;
             out.agg.components[c as usize].successes += 1;
@@ -149,7 +159,8 @@ pub fn scan_chunk(matcher: &Matcher, buf: &[u8], source: u32, first_line: u64, o
             Verdict::Ignore { .. } => out.agg.stats.ignored += 1,
             Verdict::Success { component, .. } => out.agg.add_success(component, at),
             Verdict::Failure(f) => {
-                out.agg.add_failure(matcher, &f, at.clone(), &sample, &rec.text);
+                out.agg
+                    .add_failure(matcher, &f, at.clone(), &sample, &rec.text);
                 if opts.events {
                     let mut values = BTreeMap::new();
                     matcher.capture(&f, &rec.text, &mut values);
@@ -247,7 +258,12 @@ fn join_cri<'a>(
     let mut text = String::new();
     let mut ts = None;
     let mut level = None;
-    for part in before.iter().rev().chain(std::iter::once(rec)).chain(after.iter()) {
+    for part in before
+        .iter()
+        .rev()
+        .chain(std::iter::once(rec))
+        .chain(after.iter())
+    {
         text.push_str(&part.text);
         ts = ts.or(part.ts);
         level = level.or(part.level);
@@ -425,7 +441,14 @@ pub fn scan_stream<R: Read>(
             }
         };
         if cut > 0 {
-            let p = scan_parallel(matcher, &buf[..cut], source, lines_before + 1, opts, BLOCK_CHUNK);
+            let p = scan_parallel(
+                matcher,
+                &buf[..cut],
+                source,
+                lines_before + 1,
+                opts,
+                BLOCK_CHUNK,
+            );
             lines_before += p.newlines;
             last_unterminated = !buf[..cut].ends_with(b"\n");
             total.merge(p.agg);
@@ -463,7 +486,13 @@ pub fn scan_stream<R: Read>(
     Ok((total, read_error))
 }
 
-fn scan_piece(matcher: &Matcher, buf: &[u8], source: u32, lines_before: u64, opts: &ScanOptions) -> Partial {
+fn scan_piece(
+    matcher: &Matcher,
+    buf: &[u8],
+    source: u32,
+    lines_before: u64,
+    opts: &ScanOptions,
+) -> Partial {
     scan_chunk(matcher, buf, source, lines_before + 1, opts)
 }
 
@@ -481,7 +510,13 @@ pub trait Sink {
     /// Called after each block of a stream, and once after each static input: `agg` is the
     /// current input's aggregation so far, `events` the failing lines found since the last call
     /// (only when events were asked for), `idle` whether a live input has gone quiet.
-    fn progress(&mut self, sources: &[String], agg: &Aggregation, events: &[MatchEvent], idle: bool) -> io::Result<()>;
+    fn progress(
+        &mut self,
+        sources: &[String],
+        agg: &Aggregation,
+        events: &[MatchEvent],
+        idle: bool,
+    ) -> io::Result<()>;
     /// Something could not be read (`error`), or was cut short by a safety limit (a warning); the
     /// scan goes on with the rest.
     fn problem(&mut self, source: &str, message: &str, error: bool);
@@ -516,7 +551,11 @@ struct Collect<'a> {
 }
 
 impl crate::source::bundle::Visitor for Collect<'_> {
-    fn content(&mut self, name: &str, content: crate::source::bundle::Content<'_>) -> io::Result<()> {
+    fn content(
+        &mut self,
+        name: &str,
+        content: crate::source::bundle::Content<'_>,
+    ) -> io::Result<()> {
         if self.interrupted.load(Ordering::Relaxed) {
             return Ok(());
         }
@@ -533,12 +572,13 @@ impl crate::source::bundle::Visitor for Collect<'_> {
                 let mut done = 0u64;
                 let events = &mut self.result.events;
                 let progress = self.progress;
-                let (agg, error) = scan_stream(self.matcher, reader, source, self.opts, |agg, ev, _| {
-                    events.extend_from_slice(ev);
-                    progress(agg.stats.bytes.saturating_sub(done), 0);
-                    done = agg.stats.bytes;
-                    Ok(())
-                })?;
+                let (agg, error) =
+                    scan_stream(self.matcher, reader, source, self.opts, |agg, ev, _| {
+                        events.extend_from_slice(ev);
+                        progress(agg.stats.bytes.saturating_sub(done), 0);
+                        done = agg.stats.bytes;
+                        Ok(())
+                    })?;
                 progress(agg.stats.bytes.saturating_sub(done), 1);
                 (agg, error)
             }
@@ -556,7 +596,9 @@ impl crate::source::bundle::Visitor for Collect<'_> {
         } else {
             self.result.agg.stats.limited += 1;
         }
-        self.result.problems.push((name.to_string(), message, error));
+        self.result
+            .problems
+            .push((name.to_string(), message, error));
     }
 
     fn binary(&mut self, _name: &str) {
@@ -598,9 +640,10 @@ pub fn scan_inputs(
             let source = sources.len() as u32;
             sources.push("<stdin>".to_string());
             let reader = crate::source::stdin::StdinReader::spawn(interrupted.clone());
-            let (agg, error) = scan_stream(matcher, reader, source, &opts.scan, |agg, ev, idle| {
-                sink.progress(&sources, agg, ev, idle)
-            })?;
+            let (agg, error) =
+                scan_stream(matcher, reader, source, &opts.scan, |agg, ev, idle| {
+                    sink.progress(&sources, agg, ev, idle)
+                })?;
             total.merge(agg);
             if let Some(e) = error {
                 total.stats.errors += 1;
@@ -609,7 +652,10 @@ pub fn scan_inputs(
             rest = &rest[1..];
             continue;
         }
-        let run = rest.iter().take_while(|i| **i != crate::source::Item::Stdin).count();
+        let run = rest
+            .iter()
+            .take_while(|i| **i != crate::source::Item::Stdin)
+            .count();
         let results: Vec<FileResult> = rest[..run]
             .par_iter()
             .map(|item| {
@@ -739,7 +785,10 @@ mod tests {
             .expect("the P+F pair starting at line 5 is one failing line");
         assert_eq!(joined.component, Component::Export);
         assert_eq!(joined.cause, "timeout");
-        assert!(!p.events.iter().any(|e| e.pos.line == 6), "the F part is not counted again");
+        assert!(
+            !p.events.iter().any(|e| e.pos.line == 6),
+            "the F part is not counted again"
+        );
     }
 
     #[test]

@@ -165,12 +165,22 @@ mod tests {
             parse_time("2025-10-14T09:00:00Z").unwrap().to_string(),
             "2025-10-14T09:00:00Z"
         );
-        assert_eq!(parse_time("2025-10-14").unwrap().to_string(), "2025-10-14T00:00:00Z");
+        assert_eq!(
+            parse_time("2025-10-14").unwrap().to_string(),
+            "2025-10-14T00:00:00Z"
+        );
         let two_hours_ago = parse_time("2h").unwrap();
-        let diff = jiff::Timestamp::now().duration_since(two_hours_ago).as_secs();
+        let diff = jiff::Timestamp::now()
+            .duration_since(two_hours_ago)
+            .as_secs();
         assert!((7199..=7201).contains(&diff), "{diff}");
-        let three_days = jiff::Timestamp::now().duration_since(parse_time("3d").unwrap()).as_secs();
-        assert!((3 * 86400 - 3700..=3 * 86400 + 3700).contains(&three_days), "{three_days}");
+        let three_days = jiff::Timestamp::now()
+            .duration_since(parse_time("3d").unwrap())
+            .as_secs();
+        assert!(
+            (3 * 86400 - 3700..=3 * 86400 + 3700).contains(&three_days),
+            "{three_days}"
+        );
         assert!(parse_time("yesterday-ish").is_err());
     }
 }

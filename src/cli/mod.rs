@@ -114,14 +114,22 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
         Some(Command::Scan { paths }) => {
             let inputs: Vec<Input> = if paths.is_empty() {
                 if io::stdin().is_terminal() {
-                    eprintln!("faultline: scan needs a file, or a log piped into it (`-` reads stdin).");
+                    eprintln!(
+                        "faultline: scan needs a file, or a log piped into it (`-` reads stdin)."
+                    );
                     return Ok(EXIT_ERROR);
                 }
                 vec![Input::Stdin]
             } else {
                 paths
                     .into_iter()
-                    .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::Path(p) })
+                    .map(|p| {
+                        if p.as_os_str() == "-" {
+                            Input::Stdin
+                        } else {
+                            Input::Path(p)
+                        }
+                    })
                     .collect()
             };
             scan_cmd(&cfg, inputs)
@@ -183,7 +191,14 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
             }
         }
     };
-    let result = scan::scan_inputs(&cfg.matcher, &inputs, &opts, &interrupted, &progress, &mut sink);
+    let result = scan::scan_inputs(
+        &cfg.matcher,
+        &inputs,
+        &opts,
+        &interrupted,
+        &progress,
+        &mut sink,
+    );
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -288,7 +303,11 @@ fn rules_cmd(cfg: &Config, args: &Args, command: RulesCommand) -> anyhow::Result
             });
             for f in &report.failures {
                 let rule = &matcher.rules().rules[f.rule];
-                let which = if f.counter { "counterexample" } else { "example" };
+                let which = if f.counter {
+                    "counterexample"
+                } else {
+                    "example"
+                };
                 let line = if f.counter {
                     &rule.counterexamples[f.index - 1]
                 } else {
@@ -314,7 +333,11 @@ fn rules_cmd(cfg: &Config, args: &Args, command: RulesCommand) -> anyhow::Result
                 "{} rules, {} examples, {} counterexamples: {verdict}",
                 report.rules, report.examples, report.counterexamples
             )?;
-            Ok(if report.failures.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
+            Ok(if report.failures.is_empty() {
+                EXIT_OK
+            } else {
+                EXIT_FINDINGS
+            })
         }
     }
 }

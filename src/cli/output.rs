@@ -27,7 +27,13 @@ pub struct CliSink<'m, W: Write> {
 
 impl<'m, W: Write> CliSink<'m, W> {
     /// A sink writing to `out`.
-    pub fn new(out: W, format: Format, style: Style, matcher: &'m Matcher, reads_stdin: bool) -> Self {
+    pub fn new(
+        out: W,
+        format: Format,
+        style: Style,
+        matcher: &'m Matcher,
+        reads_stdin: bool,
+    ) -> Self {
         CliSink {
             out: BufWriter::with_capacity(64 * 1024, out),
             format,
@@ -70,10 +76,20 @@ impl<'m, W: Write> CliSink<'m, W> {
 }
 
 impl<W: Write> Sink for CliSink<'_, W> {
-    fn progress(&mut self, sources: &[String], agg: &Aggregation, events: &[MatchEvent], idle: bool) -> io::Result<()> {
+    fn progress(
+        &mut self,
+        sources: &[String],
+        agg: &Aggregation,
+        events: &[MatchEvent],
+        idle: bool,
+    ) -> io::Result<()> {
         if self.format == Format::Ndjson && !events.is_empty() {
             for e in events {
-                writeln!(self.out, "{}", report::match_event(self.matcher, e, sources))?;
+                writeln!(
+                    self.out,
+                    "{}",
+                    report::match_event(self.matcher, e, sources)
+                )?;
             }
             self.out.flush()?;
         }

@@ -82,7 +82,10 @@ pub fn print_human(out: &mut dyn Write, doc: &Document, style: Style) -> io::Res
         writeln!(
             out,
             "{}",
-            style.bold(&format!("faultline: {} found", plural(problems, "problem", "problems")))
+            style.bold(&format!(
+                "faultline: {} found",
+                plural(problems, "problem", "problems")
+            ))
         )?;
     }
     writeln!(out)?;
@@ -94,7 +97,12 @@ pub fn print_human(out: &mut dyn Write, doc: &Document, style: Style) -> io::Res
         } else {
             let pad = " ".repeat(10usize.saturating_sub(status.name().len()));
             let detail = plural(n, "problem", "problems");
-            writeln!(out, "  {:<13} {}{pad}{detail}", c.name(), style.status(status))?;
+            writeln!(
+                out,
+                "  {:<13} {}{pad}{detail}",
+                c.name(),
+                style.status(status)
+            )?;
         }
     }
     for c in Component::ALL {
@@ -105,7 +113,11 @@ pub fn print_human(out: &mut dyn Write, doc: &Document, style: Style) -> io::Res
         writeln!(out)?;
         let head = format!("── {} · {} ", c.name(), doc.components[&c].name());
         let rule_len = 72usize.saturating_sub(head.chars().count());
-        writeln!(out, "{}", style.bold(&format!("{head}{}", "─".repeat(rule_len))))?;
+        writeln!(
+            out,
+            "{}",
+            style.bold(&format!("{head}{}", "─".repeat(rule_len)))
+        )?;
         for f in findings {
             print_finding(out, f, style)?;
         }
@@ -137,10 +149,16 @@ pub fn print_human(out: &mut dyn Write, doc: &Document, style: Style) -> io::Res
         ));
     }
     if s.limited > 0 {
-        read.push_str(&format!("; {} cut short by a safety limit", plural(s.limited, "input", "inputs")));
+        read.push_str(&format!(
+            "; {} cut short by a safety limit",
+            plural(s.limited, "input", "inputs")
+        ));
     }
     if s.errors > 0 {
-        read.push_str(&format!("; {} could not be read", plural(s.errors, "input", "inputs")));
+        read.push_str(&format!(
+            "; {} could not be read",
+            plural(s.errors, "input", "inputs")
+        ));
     }
     writeln!(out, "{}", style.dim(&format!("{read}.")))?;
     Ok(())
@@ -190,8 +208,8 @@ fn print_finding(out: &mut dyn Write, f: &FindingDoc, style: Style) -> io::Resul
     if let Some(docs) = &f.docs {
         writeln!(out, "  {}   {docs}", style.cyan("Docs"))?;
     }
-    if let Some(sample) = f.samples.first() {
-        writeln!(out, "  {} {}", style.cyan("Sample"), style.dim(sample))?;
+    if let Some(message) = &f.message {
+        writeln!(out, "  {}    {}", style.cyan("Log"), style.dim(message))?;
     }
     Ok(())
 }
@@ -232,7 +250,12 @@ pub fn live_alert(f: &FindingDoc, style: Style) -> String {
 
 /// Explains a code (`HTTP_503`), a rule id, a cause or a fix id. Returns `false` if nothing by that
 /// name is known.
-pub fn explain(out: &mut dyn Write, matcher: &Matcher, what: &str, style: Style) -> io::Result<bool> {
+pub fn explain(
+    out: &mut dyn Write,
+    matcher: &Matcher,
+    what: &str,
+    style: Style,
+) -> io::Result<bool> {
     let set = matcher.rules();
     let no_values = |_: &str| None;
     let print_fix = |out: &mut dyn Write, idx: Option<usize>| -> io::Result<()> {
@@ -244,7 +267,12 @@ pub fn explain(out: &mut dyn Write, matcher: &Matcher, what: &str, style: Style)
             writeln!(out, "     {}. {step}", i + 1)?;
         }
         if let Some(check) = &fix.check {
-            writeln!(out, "{}  {}", style.cyan("Check"), fill_template(check, no_values))?;
+            writeln!(
+                out,
+                "{}  {}",
+                style.cyan("Check"),
+                fill_template(check, no_values)
+            )?;
         }
         if let Some(expect) = &fix.expect {
             writeln!(out, "{} {expect}", style.cyan("Expect"))?;
@@ -296,7 +324,10 @@ pub fn explain(out: &mut dyn Write, matcher: &Matcher, what: &str, style: Style)
         }
         if rule.kind == RuleKind::Failure {
             let component = rule.component.unwrap_or(Component::Agent);
-            let cause = rule.cause.as_deref().unwrap_or(crate::matcher::UNKNOWN_CAUSE);
+            let cause = rule
+                .cause
+                .as_deref()
+                .unwrap_or(crate::matcher::UNKNOWN_CAUSE);
             print_fix(out, set.fix_for(&rule.id, component, cause))?;
         }
         return Ok(true);
@@ -327,7 +358,9 @@ pub fn explain(out: &mut dyn Write, matcher: &Matcher, what: &str, style: Style)
         for i in cause_fixes {
             let f = &set.fixes[i];
             writeln!(out)?;
-            let scope = f.component.map_or("any component".to_string(), |c| c.to_string());
+            let scope = f
+                .component
+                .map_or("any component".to_string(), |c| c.to_string());
             writeln!(out, "{}", style.bold(&format!("For {scope}:")))?;
             print_fix(out, Some(i))?;
         }

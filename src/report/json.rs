@@ -44,10 +44,10 @@ pub fn match_event(matcher: &Matcher, e: &MatchEvent, sources: &[String]) -> Str
         rule: &rule.id,
         component: e.component,
         cause: &e.cause,
-        code: rule
-            .code
-            .as_deref()
-            .or_else(|| set.code_for_cause(e.component, &e.cause).map(|c| c.code.as_str())),
+        code: rule.code.as_deref().or_else(|| {
+            set.code_for_cause(e.component, &e.cause)
+                .map(|c| c.code.as_str())
+        }),
         severity: e.severity,
         values: &e.values,
     };
@@ -64,6 +64,12 @@ struct Summary<'a> {
 
 /// Writes the closing `summary` event of an NDJSON stream.
 pub fn print_summary_line(out: &mut dyn Write, doc: &Document) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &Summary { kind: "summary", doc })?;
+    serde_json::to_writer(
+        &mut *out,
+        &Summary {
+            kind: "summary",
+            doc,
+        },
+    )?;
     writeln!(out)
 }

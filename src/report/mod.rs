@@ -64,8 +64,11 @@ pub struct FindingDoc {
     pub expect: Option<String>,
     /// The documentation page.
     pub docs: Option<String>,
-    /// Up to three lines, secrets masked.
+    /// Up to three lines as read, secrets masked.
     pub samples: Vec<String>,
+    /// The first sample's decoded message, for people.
+    #[serde(skip)]
+    pub message: Option<String>,
 }
 
 /// The report of a scan.
@@ -84,13 +87,28 @@ pub struct Document {
 impl Document {
     /// Builds the document of a finished (or interrupted) scan.
     pub fn new(matcher: &Matcher, agg: &Aggregation, sources: &[String]) -> Document {
+        // Values any line of a component showed (its ES URL, its region) fill the check commands
+        // of that component's findings whose own lines did not show them.
+        let mut known: BTreeMap<Component, BTreeMap<String, String>> = BTreeMap::new();
+        for f in &agg.findings {
+            let k = known.entry(f.component).or_default();
+            for (name, value) in &f.values {
+                k.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+        }
         let mut order: Vec<&Finding> = agg.findings.iter().collect();
         // Stable: ties keep the order of first appearance.
         order.sort_by_key(|f| (f.component, std::cmp::Reverse(f.severity)));
         Document {
             version: FORMAT_VERSION,
-            findings: order.into_iter().map(|f| finding_doc(matcher, f, sources)).collect(),
-            components: Component::ALL.into_iter().map(|c| (c, agg.status(c))).collect(),
+            findings: order
+                .into_iter()
+                .map(|f| finding_doc_with(matcher, f, sources, known.get(&f.component)))
+                .collect(),
+            components: Component::ALL
+                .into_iter()
+                .map(|c| (c, agg.status(c)))
+                .collect(),
             stats: agg.stats.clone(),
         }
     }
@@ -115,14 +133,28 @@ pub fn seen(pos: &Pos, sources: &[String]) -> Seen {
 
 /// The printable form of one finding.
 pub fn finding_doc(matcher: &Matcher, f: &Finding, sources: &[String]) -> FindingDoc {
+    finding_doc_with(matcher, f, sources, None)
+}
+
+fn finding_doc_with(
+    matcher: &Matcher,
+    f: &Finding,
+    sources: &[String],
+    component_values: Option<&BTreeMap<String, String>>,
+) -> FindingDoc {
     let set = matcher.rules();
     let rule = &set.rules[f.rule];
     let fix = f.fix.map(|i| &set.fixes[i]);
-    let code = rule
-        .code
-        .clone()
-        .or_else(|| set.code_for_cause(f.component, &f.cause).map(|c| c.code.clone()));
-    let lookup = |name: &str| f.values.get(name).map(String::as_str);
+    let code = rule.code.clone().or_else(|| {
+        set.code_for_cause(f.component, &f.cause)
+            .map(|c| c.code.clone())
+    });
+    let lookup = |name: &str| {
+        f.values
+            .get(name)
+            .or_else(|| component_values.and_then(|v| v.get(name)))
+            .map(String::as_str)
+    };
     FindingDoc {
         rule: rule.id.clone(),
         component: f.component,
@@ -136,10 +168,13 @@ pub fn finding_doc(matcher: &Matcher, f: &Finding, sources: &[String]) -> Findin
         values: f.values.clone(),
         fix: fix.map(|x| x.summary.clone()),
         steps: fix.map(|x| x.steps.clone()).unwrap_or_default(),
-        check: fix.and_then(|x| x.check.as_deref()).map(|c| fill_template(c, lookup)),
+        check: fix
+            .and_then(|x| x.check.as_deref())
+            .map(|c| fill_template(c, lookup)),
         expect: fix.and_then(|x| x.expect.clone()),
         docs: fix.map(|x| x.docs.clone()),
         samples: f.samples.iter().map(|s| s.text.clone()).collect(),
+        message: f.samples.first().map(|s| s.message.clone()),
     }
 }
 

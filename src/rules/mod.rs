@@ -17,7 +17,10 @@ pub use schema::RuleError;
 const BUILTIN: &[(&str, &str)] = &[
     ("rules/values.toml", include_str!("../../rules/values.toml")),
     ("rules/causes.toml", include_str!("../../rules/causes.toml")),
-    ("rules/cluster.toml", include_str!("../../rules/cluster.toml")),
+    (
+        "rules/cluster.toml",
+        include_str!("../../rules/cluster.toml"),
+    ),
     (
         "rules/registration.toml",
         include_str!("../../rules/registration.toml"),
@@ -302,7 +305,10 @@ impl RuleSet {
                 if !self.rules.iter().any(|r| &r.id == rule) {
                     return Err(RuleError::invalid(
                         &fix.origin,
-                        format!("fix `{}` names rule `{rule}`, which no rule file defines", fix.id),
+                        format!(
+                            "fix `{}` names rule `{rule}`, which no rule file defines",
+                            fix.id
+                        ),
                     ));
                 }
             }
@@ -340,11 +346,11 @@ impl RuleSet {
                 find(&|f| f.rule.is_none() && f.component == Some(component) && f.cause.is_none())
             })
             .or_else(|| {
-                find(&|f| f.rule.is_none() && f.component.is_none() && f.cause.as_deref() == Some(cause))
+                find(&|f| {
+                    f.rule.is_none() && f.component.is_none() && f.cause.as_deref() == Some(cause)
+                })
             })
-            .or_else(|| {
-                find(&|f| f.rule.is_none() && f.component.is_none() && f.cause.is_none())
-            })
+            .or_else(|| find(&|f| f.rule.is_none() && f.component.is_none() && f.cause.is_none()))
     }
 
     /// The documented code for a cause, if the code table has one.
@@ -377,9 +383,9 @@ pub fn fill_template<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str
         match lookup(name).or(default) {
             Some(value) => out.push_str(value),
             None => {
-                out.push_str("<");
+                out.push('<');
                 out.push_str(name);
-                out.push_str(">");
+                out.push('>');
             }
         }
         rest = &rest[start + 2 + len + 2..];
@@ -407,7 +413,10 @@ mod tests {
             fill_template(r#"-d '{"a": {"b": 1}}' {{region}}"#, lookup),
             r#"-d '{"a": {"b": 1}}' eu-west-1"#
         );
-        assert_eq!(fill_template("unterminated {{region", lookup), "unterminated {{region");
+        assert_eq!(
+            fill_template("unterminated {{region", lookup),
+            "unterminated {{region"
+        );
     }
 
     #[test]

@@ -221,14 +221,20 @@ fn rule(lines: &Lines, raw: Spanned<RawRule>) -> Result<Rule, RuleError> {
         Some(s) => Some(Severity::parse(s.get_ref()).ok_or_else(|| {
             lines.err(
                 s,
-                format!("unknown severity `{}`; use error, warning or info", s.get_ref()),
+                format!(
+                    "unknown severity `{}`; use error, warning or info",
+                    s.get_ref()
+                ),
             )
         })?),
     };
     let component = component(lines, raw.component.as_ref())?;
     let cause = cause(lines, raw.cause.as_ref())?;
     if kind == RuleKind::Success && component.is_none() {
-        return Err(lines.err(&raw.id, "a success rule must name the component it proves works"));
+        return Err(lines.err(
+            &raw.id,
+            "a success rule must name the component it proves works",
+        ));
     }
     if kind == RuleKind::Failure && component.is_none() && cause.is_none() {
         return Err(lines.err(
@@ -248,7 +254,10 @@ fn rule(lines: &Lines, raw: Spanned<RawRule>) -> Result<Rule, RuleError> {
                 format!("anchor `{a}` is too short to be selective; use 3 or more characters"),
             ));
         }
-        if let Some(c) = a.chars().find(|c| matches!(c, '"' | '\\' | '<' | '>' | '&')) {
+        if let Some(c) = a
+            .chars()
+            .find(|c| matches!(c, '"' | '\\' | '<' | '>' | '&'))
+        {
             return Err(lines.err(
                 anchor,
                 format!(
@@ -299,7 +308,12 @@ fn rule(lines: &Lines, raw: Spanned<RawRule>) -> Result<Rule, RuleError> {
 fn compile(lines: &Lines, pattern: &Spanned<String>) -> Result<Regex, RuleError> {
     Regex::new(pattern.get_ref()).map_err(|e| {
         let detail = e.to_string();
-        let last = detail.lines().last().unwrap_or("invalid regex").trim().to_string();
+        let last = detail
+            .lines()
+            .last()
+            .unwrap_or("invalid regex")
+            .trim()
+            .to_string();
         lines.err(pattern, format!("invalid regex: {last}"))
     })
 }
@@ -307,8 +321,7 @@ fn compile(lines: &Lines, pattern: &Spanned<String>) -> Result<Regex, RuleError>
 fn kebab(lines: &Lines, s: &Spanned<String>, what: &str) -> Result<String, RuleError> {
     let v = s.get_ref();
     let ok = !v.is_empty()
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if ok {
         Ok(v.clone())

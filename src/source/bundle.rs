@@ -12,7 +12,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-
 /// How much of a stream is read to recognise its format.
 const HEAD: usize = 8 * 1024;
 /// Files smaller than this are read rather than mapped.
@@ -174,7 +173,13 @@ impl Opener {
     }
 
     /// Visits a stream whose format is not known yet.
-    fn visit_stream(&self, name: &str, reader: &mut dyn Read, depth: usize, v: &mut dyn Visitor) -> io::Result<()> {
+    fn visit_stream(
+        &self,
+        name: &str,
+        reader: &mut dyn Read,
+        depth: usize,
+        v: &mut dyn Visitor,
+    ) -> io::Result<()> {
         let mut head = Vec::with_capacity(HEAD);
         reader.take(HEAD as u64).read_to_end(&mut head)?;
         let kind = sniff(&head);
@@ -214,7 +219,13 @@ impl Opener {
         }
     }
 
-    fn visit_zip<R: Read + Seek>(&self, name: &str, reader: R, depth: usize, v: &mut dyn Visitor) -> io::Result<()> {
+    fn visit_zip<R: Read + Seek>(
+        &self,
+        name: &str,
+        reader: R,
+        depth: usize,
+        v: &mut dyn Visitor,
+    ) -> io::Result<()> {
         let mut archive = zip::ZipArchive::new(reader).map_err(io::Error::other)?;
         for i in 0..archive.len() {
             let mut member = match archive.by_index(i) {
@@ -227,8 +238,12 @@ impl Opener {
             if member.is_dir() {
                 continue;
             }
-            let Some(member_name) = member_name(&member.name_raw().to_vec()) else {
-                v.problem(name, format!("member #{i} has an unusable name; skipped"), false);
+            let Some(member_name) = member_name(member.name_raw()) else {
+                v.problem(
+                    name,
+                    format!("member #{i} has an unusable name; skipped"),
+                    false,
+                );
                 continue;
             };
             let full = format!("{name}!{member_name}");
@@ -256,7 +271,13 @@ impl Opener {
         Ok(())
     }
 
-    fn visit_tar<R: Read>(&self, name: &str, reader: R, depth: usize, v: &mut dyn Visitor) -> io::Result<()> {
+    fn visit_tar<R: Read>(
+        &self,
+        name: &str,
+        reader: R,
+        depth: usize,
+        v: &mut dyn Visitor,
+    ) -> io::Result<()> {
         let mut archive = tar::Archive::new(reader);
         for entry in archive.entries()? {
             // A broken entry header ends the archive: a tar stream cannot be resynchronised.
@@ -266,7 +287,11 @@ impl Opener {
             }
             let raw = entry.path_bytes().into_owned();
             let Some(member_name) = member_name(&raw) else {
-                v.problem(name, "a member has an unusable name; skipped".to_string(), false);
+                v.problem(
+                    name,
+                    "a member has an unusable name; skipped".to_string(),
+                    false,
+                );
                 continue;
             };
             let full = format!("{name}!{member_name}");
@@ -381,7 +406,10 @@ mod tests {
     #[test]
     fn absurd_names_are_refused_and_controls_replaced() {
         assert_eq!(member_name(b"logs/a.log").as_deref(), Some("logs/a.log"));
-        assert_eq!(member_name(b"a\x1b[31m.log").as_deref(), Some("a\u{FFFD}[31m.log"));
+        assert_eq!(
+            member_name(b"a\x1b[31m.log").as_deref(),
+            Some("a\u{FFFD}[31m.log")
+        );
         assert_eq!(member_name(b"a\x00b"), None);
         assert_eq!(member_name(&[b'a'; 2000]), None);
     }

@@ -60,7 +60,9 @@ pub fn expand(inputs: &[Input], problem: &mut dyn FnMut(&str, &str)) -> Vec<Item
                                 .path()
                                 .map_or_else(|| name.clone(), |p| p.display().to_string());
                             let message = match e.loop_ancestor() {
-                                Some(a) => format!("symlink loop back to {}; not followed", a.display()),
+                                Some(a) => {
+                                    format!("symlink loop back to {}; not followed", a.display())
+                                }
                                 None => e
                                     .io_error()
                                     .map_or_else(|| e.to_string(), |io| io.to_string()),

@@ -95,7 +95,10 @@ impl Read for StdinReader {
                     }
                     Err(TryRecvError::Empty) => {
                         self.drained_reported = true;
-                        return Err(io::Error::new(io::ErrorKind::WouldBlock, "no more input yet"));
+                        return Err(io::Error::new(
+                            io::ErrorKind::WouldBlock,
+                            "no more input yet",
+                        ));
                     }
                 }
             }

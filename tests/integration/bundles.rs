@@ -24,7 +24,12 @@ fn registration_dns(ts: &str) -> String {
 }
 
 fn registered(ts: &str) -> String {
-    zap("info", ts, "Registered cluster 2O_EjO6kTR6AEVYwL5fPEw for Cloud Connect: a1b2c3d4", None)
+    zap(
+        "info",
+        ts,
+        "Registered cluster 2O_EjO6kTR6AEVYwL5fPEw for Cloud Connect: a1b2c3d4",
+        None,
+    )
 }
 
 fn export_refused(ts: &str) -> String {
@@ -61,7 +66,8 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in members {
         w.start_file(*name, opts).unwrap();
         w.write_all(data).unwrap();
@@ -111,7 +117,10 @@ fn rotated_dir(root: &Path) {
     // Newest: the cluster registers at 10:00.
     std::fs::write(
         logs.join("elastic-agent.ndjson"),
-        lines(&[healthy("2025-10-14T10:00:00Z"), registered("2025-10-14T10:00:05Z")]),
+        lines(&[
+            healthy("2025-10-14T10:00:00Z"),
+            registered("2025-10-14T10:00:05Z"),
+        ]),
     )
     .unwrap();
     // Older: failures from 09:00 to 09:30.
@@ -127,10 +136,20 @@ fn rotated_dir(root: &Path) {
     // Oldest, rotated and gzipped: the first failure at 08:00, on line 2.
     std::fs::write(
         logs.join("elastic-agent-2.ndjson.gz"),
-        gzip(lines(&[healthy("2025-10-14T07:59:00Z"), registration_dns("2025-10-14T08:00:00Z")]).as_bytes()),
+        gzip(
+            lines(&[
+                healthy("2025-10-14T07:59:00Z"),
+                registration_dns("2025-10-14T08:00:00Z"),
+            ])
+            .as_bytes(),
+        ),
     )
     .unwrap();
-    std::fs::write(root.join("diag/.hidden.log"), lines(&[export_refused("2025-10-14T09:45:00Z")])).unwrap();
+    std::fs::write(
+        root.join("diag/.hidden.log"),
+        lines(&[export_refused("2025-10-14T09:45:00Z")]),
+    )
+    .unwrap();
     let mut binary = b"pprof\x00\x01\x02".to_vec();
     binary.extend_from_slice(export_refused("2025-10-14T09:46:00Z").as_bytes());
     std::fs::write(root.join("diag/heap.pprof"), binary).unwrap();
@@ -155,7 +174,15 @@ fn a_rotated_log_is_one_timeline_across_files() {
                 format!("{d}/logs/elastic-agent-1.ndjson"),
                 3
             ),
-            (s("export"), s("refused"), format!("{d}/.hidden.log"), 1, 1, format!("{d}/.hidden.log"), 1),
+            (
+                s("export"),
+                s("refused"),
+                format!("{d}/.hidden.log"),
+                1,
+                1,
+                format!("{d}/.hidden.log"),
+                1
+            ),
         ]
     );
     let doc = r.json();
@@ -171,8 +198,18 @@ fn a_rotated_log_is_one_timeline_across_files() {
 #[test]
 fn zip_in_zip_names_members_and_survives_a_corrupt_member() {
     let dir = tempfile::tempdir().unwrap();
-    let inner = zip(&[("logs/otel.log", lines(&[healthy("2025-10-14T09:00:00Z"), export_refused("2025-10-14T09:00:01Z")]).as_bytes())]);
-    let agent_log = lines(&[cluster_refused("2025-10-14T09:00:00Z"), cluster_refused("2025-10-14T09:00:10Z")]);
+    let inner = zip(&[(
+        "logs/otel.log",
+        lines(&[
+            healthy("2025-10-14T09:00:00Z"),
+            export_refused("2025-10-14T09:00:01Z"),
+        ])
+        .as_bytes(),
+    )]);
+    let agent_log = lines(&[
+        cluster_refused("2025-10-14T09:00:00Z"),
+        cluster_refused("2025-10-14T09:00:10Z"),
+    ]);
     let broken_log = lines(&[registration_dns("2025-10-14T09:00:00Z")]).repeat(50);
     let mut outer = zip(&[
         ("diag/logs/elastic-agent.ndjson", agent_log.as_bytes()),
@@ -194,13 +231,37 @@ fn zip_in_zip_names_members_and_survives_a_corrupt_member() {
     std::fs::write(&path, outer).unwrap();
     let p = path.display().to_string();
     let r = run(&["scan", &p, "--format", "json"]);
-    assert_eq!(r.code, 2, "a corrupt member makes the exit code 2: {}", r.stderr);
-    assert!(r.stderr.contains(&format!("{p}!diag/broken.log")), "{}", r.stderr);
+    assert_eq!(
+        r.code, 2,
+        "a corrupt member makes the exit code 2: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!("{p}!diag/broken.log")),
+        "{}",
+        r.stderr
+    );
     assert_eq!(
         findings(&r),
         vec![
-            (s("cluster"), s("refused"), format!("{p}!diag/logs/elastic-agent.ndjson"), 1, 2, format!("{p}!diag/logs/elastic-agent.ndjson"), 2),
-            (s("export"), s("refused"), format!("{p}!diag/inner.zip!logs/otel.log"), 2, 1, format!("{p}!diag/inner.zip!logs/otel.log"), 2),
+            (
+                s("cluster"),
+                s("refused"),
+                format!("{p}!diag/logs/elastic-agent.ndjson"),
+                1,
+                2,
+                format!("{p}!diag/logs/elastic-agent.ndjson"),
+                2
+            ),
+            (
+                s("export"),
+                s("refused"),
+                format!("{p}!diag/inner.zip!logs/otel.log"),
+                2,
+                1,
+                format!("{p}!diag/inner.zip!logs/otel.log"),
+                2
+            ),
         ]
     );
     let doc = r.json();
@@ -209,28 +270,55 @@ fn zip_in_zip_names_members_and_survives_a_corrupt_member() {
     assert_eq!(doc["stats"]["members"], 5);
     // The human report names the member too.
     let r = run(&["scan", &p]);
-    assert!(r.stdout.contains(&format!("{p}!diag/inner.zip!logs/otel.log:2")), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains(&format!("{p}!diag/inner.zip!logs/otel.log:2")),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn tar_gz_and_a_gzip_named_log_are_recognised_by_content() {
     let dir = tempfile::tempdir().unwrap();
     let tgz = tar_gz(&[
-        ("support/logs/agent.log", lines(&[healthy("2025-10-14T09:00:00Z"), cluster_refused("2025-10-14T09:00:01Z")]).as_bytes()),
+        (
+            "support/logs/agent.log",
+            lines(&[
+                healthy("2025-10-14T09:00:00Z"),
+                cluster_refused("2025-10-14T09:00:01Z"),
+            ])
+            .as_bytes(),
+        ),
         ("support/cluster.json", b"{\"status\":\"green\"}\n"),
     ]);
     let tgz_path = dir.path().join("support.tar.gz");
     std::fs::write(&tgz_path, tgz).unwrap();
     // A gzip file without a .gz name.
     let disguised = dir.path().join("agent.log");
-    std::fs::write(&disguised, gzip(lines(&[export_refused("2025-10-14T09:00:02Z")]).as_bytes())).unwrap();
-    let (t, g) = (tgz_path.display().to_string(), disguised.display().to_string());
+    std::fs::write(
+        &disguised,
+        gzip(lines(&[export_refused("2025-10-14T09:00:02Z")]).as_bytes()),
+    )
+    .unwrap();
+    let (t, g) = (
+        tgz_path.display().to_string(),
+        disguised.display().to_string(),
+    );
     let r = run(&["scan", &t, &g, "--format", "json"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         findings(&r),
         vec![
-            (s("cluster"), s("refused"), format!("{t}!support/logs/agent.log"), 2, 1, format!("{t}!support/logs/agent.log"), 2),
+            (
+                s("cluster"),
+                s("refused"),
+                format!("{t}!support/logs/agent.log"),
+                2,
+                1,
+                format!("{t}!support/logs/agent.log"),
+                2
+            ),
             (s("export"), s("refused"), g.clone(), 1, 1, g.clone(), 1),
         ]
     );
@@ -239,7 +327,10 @@ fn tar_gz_and_a_gzip_named_log_are_recognised_by_content() {
 #[test]
 fn ndjson_events_name_archive_members() {
     let dir = tempfile::tempdir().unwrap();
-    let z = zip(&[("a/agent.log", lines(&[cluster_refused("2025-10-14T09:00:01Z")]).as_bytes())]);
+    let z = zip(&[(
+        "a/agent.log",
+        lines(&[cluster_refused("2025-10-14T09:00:01Z")]).as_bytes(),
+    )]);
     let path = dir.path().join("b.zip");
     std::fs::write(&path, z).unwrap();
     let p = path.display().to_string();
@@ -258,14 +349,30 @@ fn a_compression_bomb_is_cut_short_with_a_warning() {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(plain.as_bytes()).unwrap();
     let bomb = enc.finish().unwrap();
-    assert!(plain.len() / bomb.len() > 500, "ratio {}", plain.len() / bomb.len());
+    assert!(
+        plain.len() / bomb.len() > 500,
+        "ratio {}",
+        plain.len() / bomb.len()
+    );
     std::fs::write(dir.path().join("bomb.log.gz"), bomb).unwrap();
-    std::fs::write(dir.path().join("real.log"), lines(&[cluster_refused("2025-10-14T09:00:01Z")])).unwrap();
+    std::fs::write(
+        dir.path().join("real.log"),
+        lines(&[cluster_refused("2025-10-14T09:00:01Z")]),
+    )
+    .unwrap();
     let d = dir.path().display().to_string();
     let r = run(&["scan", &d, "--format", "json"]);
-    assert!(r.stderr.contains("warning") && r.stderr.contains("bomb.log.gz"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning") && r.stderr.contains("bomb.log.gz"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains(":1"), "{}", r.stderr);
-    assert_eq!(r.code, 1, "a limit is a warning, not a read error: {}", r.stderr);
+    assert_eq!(
+        r.code, 1,
+        "a limit is a warning, not a read error: {}",
+        r.stderr
+    );
     let doc = r.json();
     assert_eq!(doc["stats"]["limited"], 1);
     assert_eq!(doc["findings"][0]["component"], "cluster");
@@ -276,9 +383,18 @@ fn symlink_loops_are_reported_and_the_rest_scanned() {
     let dir = tempfile::tempdir().unwrap();
     let sub = dir.path().join("logs");
     std::fs::create_dir_all(&sub).unwrap();
-    std::fs::write(sub.join("agent.log"), lines(&[cluster_refused("2025-10-14T09:00:01Z")])).unwrap();
+    std::fs::write(
+        sub.join("agent.log"),
+        lines(&[cluster_refused("2025-10-14T09:00:01Z")]),
+    )
+    .unwrap();
     std::os::unix::fs::symlink(dir.path(), sub.join("loop")).unwrap();
-    let r = run(&["scan", &dir.path().display().to_string(), "--format", "json"]);
+    let r = run(&[
+        "scan",
+        &dir.path().display().to_string(),
+        "--format",
+        "json",
+    ]);
     assert!(r.stderr.contains("loop"), "{}", r.stderr);
     assert_eq!(r.json()["findings"][0]["count"], 1);
 }
@@ -319,12 +435,24 @@ fn since_and_until_keep_only_lines_inside_the_window() {
     let dir = tempfile::tempdir().unwrap();
     rotated_dir(dir.path());
     let d = dir.path().join("diag").display().to_string();
-    let r = run(&["scan", &d, "--format", "json", "--since", "2025-10-14T08:30:00Z", "--until", "2025-10-14T09:40:00Z"]);
+    let r = run(&[
+        "scan",
+        &d,
+        "--format",
+        "json",
+        "--since",
+        "2025-10-14T08:30:00Z",
+        "--until",
+        "2025-10-14T09:40:00Z",
+    ]);
     let f = findings(&r);
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!(f[0].1, "dns");
     assert_eq!(f[0].4, 2, "the 09:00 and 09:30 failures, not the 08:00 one");
     let doc = r.json();
-    assert_eq!(doc["components"]["registration"], "failing", "the 10:00 success is outside");
+    assert_eq!(
+        doc["components"]["registration"], "failing",
+        "the 10:00 success is outside"
+    );
     assert_eq!(doc["stats"]["outside_window"], 3);
 }

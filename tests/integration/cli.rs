@@ -42,9 +42,15 @@ fn empty_stdin_says_how_to_pipe_docker_logs() {
 #[test]
 fn check_command_is_filled_from_the_log() {
     let r = run_stdin(&["--format", "json"], PROXY_LINE.as_bytes());
-    let check = r.json()["findings"][0]["check"].as_str().unwrap().to_string();
+    let check = r.json()["findings"][0]["check"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(check.contains("10.0.0.8:3128"), "{check}");
-    assert!(check.contains("https://api.elastic-cloud.com/api/v1/cloud-connected/clusters"), "{check}");
+    assert!(
+        check.contains("https://api.elastic-cloud.com/api/v1/cloud-connected/clusters"),
+        "{check}"
+    );
 }
 
 #[test]
@@ -67,7 +73,10 @@ fn ndjson_has_a_match_per_failing_line_then_a_summary() {
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect();
     assert_eq!(lines.len(), 4, "{}", r.stdout);
-    let matched: Vec<u64> = lines[..3].iter().map(|l| l["line"].as_u64().unwrap()).collect();
+    let matched: Vec<u64> = lines[..3]
+        .iter()
+        .map(|l| l["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(matched, vec![1, 3, 4]);
     assert!(lines[..3].iter().all(|l| l["type"] == "match"));
     assert_eq!(lines[2]["component"], "export");
@@ -96,7 +105,11 @@ fn broken_rule_file_names_file_and_line() {
     );
     let r = run_stdin(&["--rules", &rules], PROXY_LINE.as_bytes());
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("my-rules.toml:5: invalid regex"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("my-rules.toml:5: invalid regex"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stdout.is_empty());
 }
 
@@ -116,7 +129,10 @@ fn user_rule_replaces_builtin_rule_with_same_id() {
             "[[rule]]\nid = \"{proxy_rule}\"\ncause = \"proxy\"\nanchors = [\"never-in-any-log\"]\ntitle = \"t\"\nexamples = [\"never-in-any-log\"]\n"
         ),
     );
-    let r = run_stdin(&["--rules", &rules, "--format", "json"], PROXY_LINE.as_bytes());
+    let r = run_stdin(
+        &["--rules", &rules, "--format", "json"],
+        PROXY_LINE.as_bytes(),
+    );
     let doc = r.json();
     assert_ne!(doc["findings"][0]["cause"], "proxy", "{doc}");
 }
@@ -136,8 +152,18 @@ fn rules_test_reports_a_failing_example() {
     );
     let r = run(&["rules", "test", &rules]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(r.stdout.contains("mine-timeout: example 2 classified as no rule"), "{}", r.stdout);
-    assert!(r.stdout.contains("1 rules, 2 examples, 0 counterexamples: 1 failed"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("mine-timeout: example 2 classified as no rule"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("1 rules, 2 examples, 0 counterexamples: 1 failed"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -159,7 +185,11 @@ fn every_documented_code_is_explained() {
         let r = run(&["explain", code]);
         assert_eq!(r.code, 0, "{code}: {}", r.stderr);
         assert!(r.stdout.starts_with(code), "{code}: {}", r.stdout);
-        assert!(r.stdout.contains("Fix") || code == "UNKNOWN_ERROR", "{code} has no fix:\n{}", r.stdout);
+        assert!(
+            r.stdout.contains("Fix") || code == "UNKNOWN_ERROR",
+            "{code} has no fix:\n{}",
+            r.stdout
+        );
     }
     let r = run(&["explain", "HTTP_503"]);
     assert!(r.stdout.contains("Server unavailable"), "{}", r.stdout);
@@ -191,7 +221,9 @@ fn usage_errors_exit_2() {
     assert!(r.stderr.contains("yaml"), "{}", r.stderr);
     let r = run(&["--help"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("docker logs autoops-otel-agent 2>&1 | faultline"));
+    assert!(r
+        .stdout
+        .contains("docker logs autoops-otel-agent 2>&1 | faultline"));
 }
 
 #[test]
@@ -212,7 +244,12 @@ fn secrets_are_masked_in_samples() {
     let line = r#"{"level":"error","ts":"2025-10-14T09:15:03.512Z","msg":"failed to get data, node_stats metricset error making http request: Get \"https://elastic:s3cr3tPass@es01:9200/_nodes/stats\": dial tcp 10.1.2.3:9200: connect: connection refused","headers":"Authorization: ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="}"#;
     let r = run_stdin(&["--format", "json"], line.as_bytes());
     assert!(!r.stdout.contains("s3cr3tPass"), "{}", r.stdout);
-    assert!(!r.stdout.contains("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw"), "{}", r.stdout);
+    assert!(
+        !r.stdout
+            .contains("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw"),
+        "{}",
+        r.stdout
+    );
     let r = run_stdin(&[], line.as_bytes());
     assert!(!r.stdout.contains("s3cr3tPass"), "{}", r.stdout);
 }

@@ -22,7 +22,10 @@ fn binary_and_invalid_utf8_do_not_hide_a_failure() {
         .iter()
         .filter(|&&b| b == b'\n')
         .count() as u64;
-    assert_eq!(doc["findings"][0]["first_seen"]["line"], newlines_before + 1);
+    assert_eq!(
+        doc["findings"][0]["first_seen"]["line"],
+        newlines_before + 1
+    );
 }
 
 #[test]
