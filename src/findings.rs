@@ -342,9 +342,38 @@ impl Aggregation {
         }
     }
 
-    /// The status of a component.
+    /// The status of a component. A success after the last failure means `recovered`, except for
+    /// the cluster, whose evidence is periodic: there a failure that kept recurring and would not
+    /// have been due again yet is still failing (a metricset failing every poll while the others
+    /// succeed), however the last lines interleave. Registration succeeds once and for good.
     pub fn status(&self, component: Component) -> Status {
-        self.components[component as usize].status()
+        let state = &self.components[component as usize];
+        let status = state.status();
+        if component != Component::Cluster {
+            return status;
+        }
+        let Some(success) = state.last_success.as_ref().and_then(|p| p.ts) else {
+            return status;
+        };
+        if status != Status::Recovered {
+            return status;
+        }
+        let recurring_still = self.findings.iter().filter(|f| f.component == component).any(|f| {
+            let (Some(first), Some(last)) = (f.first.ts, f.last.ts) else {
+                return false;
+            };
+            if f.count < 2 || last <= first {
+                return false;
+            }
+            let every = first.duration_until(last).as_secs_f64() / (f.count - 1) as f64;
+            let quiet = last.duration_until(success).as_secs_f64();
+            quiet < 2.0 * every
+        });
+        if recurring_still {
+            Status::Failing
+        } else {
+            status
+        }
     }
 }
 
@@ -397,6 +426,36 @@ mod tests {
         assert_eq!(s.status(), Status::Failing);
         s.last_success = Some(pos(3, None));
         assert_eq!(s.status(), Status::Recovered);
+    }
+
+    fn failure_at(agg: &mut Aggregation, line: u64, ts: &str, count: u64, first: &str) {
+        agg.findings.push(Finding {
+            rule: 0,
+            component: Component::Cluster,
+            cause: "http-403".into(),
+            fix: None,
+            severity: Severity::Error,
+            count,
+            first: pos(1, Some(first)),
+            last: pos(line, Some(ts)),
+            samples: Vec::new(),
+            values: BTreeMap::new(),
+        });
+        agg.components[0].failures += count;
+        agg.components[0].last_failure = Some(pos(line, Some(ts)));
+    }
+
+    #[test]
+    fn a_failure_still_recurring_is_not_recovered() {
+        // Failing every 10 s from 09:00:00 to 09:01:00; the last success at 09:01:05.
+        let mut agg = Aggregation::default();
+        failure_at(&mut agg, 70, "2025-10-14T09:01:00Z", 7, "2025-10-14T09:00:00Z");
+        agg.components[0].last_success = Some(pos(71, Some("2025-10-14T09:01:05Z")));
+        assert_eq!(agg.components[0].status(), Status::Recovered);
+        assert_eq!(agg.status(Component::Cluster), Status::Failing);
+        // Quiet for 5 minutes after the last failure: it stopped.
+        agg.components[0].last_success = Some(pos(200, Some("2025-10-14T09:06:00Z")));
+        assert_eq!(agg.status(Component::Cluster), Status::Recovered);
     }
 
     #[test]
