@@ -5,7 +5,8 @@
 #                            on a generated corpus of SIZE (default 1GiB) and a 10 % failure storm
 #   benches/run.sh --sizes   linearity: the same at 100MiB, 1GiB and 4GiB (4GiB if the disk has room)
 #
-# Environment: RUNS (default 5), WARMUP (default 1), SEED (default 1).
+# Environment: RUNS (default 5), WARMUP (default 1), SEED (default 1), SIZES (for --sizes, e.g.
+# "100MiB 1GiB").
 # Corpora and results go to benches/corpus/ (git-ignored); a corpus is generated once and reused
 # until the generator or its arguments change.
 set -euo pipefail
@@ -254,7 +255,7 @@ if mode == "main":
           f"({st['candidates']} candidates, {st['successes']} successes, {st['ignored']} ignored); "
           f"the generator wrote {m['lines']} lines and {m['failures']} failure lines: {'same' if same else 'DIFFERENT'}")
 else:
-    rows = json.loads(env["SIZES"])
+    rows = json.loads(env["SIZES_JSON"])
     p("### linearity")
     p()
     p("| size | command | mean (s) | GB/s |")
@@ -307,6 +308,9 @@ sizes_run() {
 	else
 		log "skipping 4GiB: $(free_bytes) bytes free on $CORPUS"
 	fi
+	if [ -n "${SIZES:-}" ]; then
+		read -r -a sizes <<<"$SIZES"
+	fi
 	VERSIONS=$(versions)
 	export VERSIONS RUNS WARMUP
 	local rows=() size file json
@@ -326,12 +330,12 @@ sizes_run() {
 		IFS=,
 		echo "${rows[*]}"
 	)
-	SIZES="[$joined]" summarise sizes "$OUT/summary-sizes.md"
+	SIZES_JSON="[$joined]" summarise sizes "$OUT/summary-sizes.md"
 }
 
 case "${1:-}" in
 -h | --help)
-	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 	;;
 --sizes)
 	ensure_tools

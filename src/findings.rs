@@ -358,17 +358,21 @@ impl Aggregation {
         if status != Status::Recovered {
             return status;
         }
-        let recurring_still = self.findings.iter().filter(|f| f.component == component).any(|f| {
-            let (Some(first), Some(last)) = (f.first.ts, f.last.ts) else {
-                return false;
-            };
-            if f.count < 2 || last <= first {
-                return false;
-            }
-            let every = first.duration_until(last).as_secs_f64() / (f.count - 1) as f64;
-            let quiet = last.duration_until(success).as_secs_f64();
-            quiet < 2.0 * every
-        });
+        let recurring_still = self
+            .findings
+            .iter()
+            .filter(|f| f.component == component)
+            .any(|f| {
+                let (Some(first), Some(last)) = (f.first.ts, f.last.ts) else {
+                    return false;
+                };
+                if f.count < 2 || last <= first {
+                    return false;
+                }
+                let every = first.duration_until(last).as_secs_f64() / (f.count - 1) as f64;
+                let quiet = last.duration_until(success).as_secs_f64();
+                quiet < 2.0 * every
+            });
         if recurring_still {
             Status::Failing
         } else {
@@ -449,7 +453,13 @@ mod tests {
     fn a_failure_still_recurring_is_not_recovered() {
         // Failing every 10 s from 09:00:00 to 09:01:00; the last success at 09:01:05.
         let mut agg = Aggregation::default();
-        failure_at(&mut agg, 70, "2025-10-14T09:01:00Z", 7, "2025-10-14T09:00:00Z");
+        failure_at(
+            &mut agg,
+            70,
+            "2025-10-14T09:01:00Z",
+            7,
+            "2025-10-14T09:00:00Z",
+        );
         agg.components[0].last_success = Some(pos(71, Some("2025-10-14T09:01:05Z")));
         assert_eq!(agg.components[0].status(), Status::Recovered);
         assert_eq!(agg.status(Component::Cluster), Status::Failing);

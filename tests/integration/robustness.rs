@@ -71,3 +71,93 @@ fn a_closed_pipe_ends_quietly() {
     assert!(stderr.is_empty(), "{stderr}");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Starts faultline reading a pipe we keep open, with a thread forwarding its stdout lines.
+fn live() -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    std::sync::mpsc::Receiver<String>,
+) {
+    let mut child = faultline()
+        .args(["--color", "never"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    (child, stdin, rx)
+}
+
+/// Waits for a line containing `needle`; panics after 20 s.
+fn wait_for(rx: &std::sync::mpsc::Receiver<String>, needle: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let done = line.contains(needle);
+                seen.push(line);
+                if done {
+                    return seen;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    panic!(
+        "no line with {needle:?} within 20 s; saw:\n{}",
+        seen.join("\n")
+    );
+}
+
+#[test]
+fn a_live_pipe_announces_a_new_problem_before_it_ends() {
+    let (mut child, mut stdin, rx) = live();
+    writeln!(stdin, "{PROXY_LINE}").unwrap();
+    stdin.flush().unwrap();
+    // The pipe stays open: the alert must come while faultline still waits for input.
+    let seen = wait_for(&rx, "registration · proxy");
+    assert!(
+        seen.iter().any(|l| l.contains("following standard input")),
+        "{seen:?}"
+    );
+    drop(stdin);
+    let report = wait_for(&rx, "Read 1 source");
+    assert!(
+        report
+            .iter()
+            .any(|l| l.starts_with("faultline: 1 problem found")),
+        "{report:?}"
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn ctrl_c_prints_the_report_of_what_was_read() {
+    let (mut child, mut stdin, rx) = live();
+    writeln!(stdin, "{PROXY_LINE}").unwrap();
+    stdin.flush().unwrap();
+    wait_for(&rx, "registration · proxy");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let report = wait_for(&rx, "Read 1 source");
+    assert!(
+        report.iter().any(|l| l.contains("registration  failing")),
+        "{report:?}"
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    drop(stdin);
+}
