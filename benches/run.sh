@@ -335,7 +335,7 @@ sizes_run() {
 
 case "${1:-}" in
 -h | --help)
-	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
 	;;
 --sizes)
 	ensure_tools
