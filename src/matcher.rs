@@ -60,6 +60,8 @@ pub struct Matcher {
     all: AhoCorasick,
     /// Unique anchors.
     anchors: Vec<String>,
+    /// The anchors the buffer scan searches for: indexes into `anchors`.
+    scan_anchors: Vec<usize>,
     /// For each anchor, the rules it belongs to, in rule order.
     anchor_rules: Vec<Vec<u32>>,
     /// `fixes[rule * 4 + component]`: the fix for a failure whose deciding rule is `rule`.
@@ -91,10 +93,19 @@ impl Matcher {
                 }
             }
         }
+        // The buffer scan needs only the anchors that can make a line count: an ignore rule only
+        // matters on a line some failure or success anchor already made a candidate.
+        let scan_anchors: Vec<usize> = (0..anchors.len())
+            .filter(|&i| {
+                anchor_rules[i]
+                    .iter()
+                    .any(|&r| set.rules[r as usize].kind != RuleKind::Ignore)
+            })
+            .collect();
         let scan = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(&anchors)
+            .build(scan_anchors.iter().map(|&i| &anchors[i]))
             .expect("anchors are plain literals of bounded size");
         let all = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
@@ -130,6 +141,7 @@ impl Matcher {
             })
             .collect();
         Matcher {
+            scan_anchors,
             anchor_success,
             set,
             scan,
@@ -146,9 +158,13 @@ impl Matcher {
         &self.set
     }
 
-    /// The unique anchors, in rule order.
-    pub fn anchors(&self) -> &[String] {
-        &self.anchors
+    /// The unique anchors the buffer scan searches for (those of failure and success rules), in
+    /// rule order: the literals a `grep -F -f` would need to find the same candidate lines.
+    pub fn anchors(&self) -> Vec<&str> {
+        self.scan_anchors
+            .iter()
+            .map(|&i| self.anchors[i].as_str())
+            .collect()
     }
 
     /// The first anchor at or after `start` in `haystack`, as (start, end).
@@ -560,9 +576,18 @@ examples = ["completed fetching node_stats metricset"]
     #[test]
     fn anchors_are_deduplicated_and_found_in_buffers() {
         let m = matcher(RULES);
-        assert_eq!(m.anchors().len(), 5);
-        let buf = b"healthy\nhealthy\nconnect: connection refused\n";
-        assert_eq!(m.find_anchor(buf, 0), Some((25, 43)));
-        assert_eq!(m.find_anchor(buf, 43), None);
+        // The ignore rule's anchor is not searched in buffers: it only vetoes candidates.
+        assert_eq!(
+            m.anchors(),
+            vec![
+                "connection refused",
+                "proxyconnect",
+                "failed to register Cloud Connected Mode",
+                "completed fetching"
+            ]
+        );
+        let buf = b"healthy\n169.254.169.254\nconnect: connection refused\n";
+        assert_eq!(m.find_anchor(buf, 0), Some((33, 51)));
+        assert_eq!(m.find_anchor(buf, 51), None);
     }
 }
