@@ -278,35 +278,26 @@ impl Aggregation {
 
     /// Adds every line number by `offset` (a chunk scanned with relative line numbers).
     pub fn shift_lines(&mut self, offset: u64) {
-        if offset == 0 {
-            return;
-        }
-        let shift = |p: &mut Pos| p.line += offset;
-        for f in &mut self.findings {
-            shift(&mut f.first);
-            shift(&mut f.last);
-            f.samples.iter_mut().for_each(|s| shift(&mut s.pos));
-        }
-        for c in &mut self.components {
-            c.last_failure.as_mut().map(shift);
-            c.last_success.as_mut().map(shift);
+        if offset > 0 {
+            self.for_each_pos(|p| p.line += offset);
         }
     }
 
     /// Adds `offset` to every source index (an input scanned on its own, numbered from 0).
     pub fn shift_sources(&mut self, offset: u32) {
-        if offset == 0 {
-            return;
+        if offset > 0 {
+            self.for_each_pos(|p| p.source += offset);
         }
-        let shift = |p: &mut Pos| p.source += offset;
-        for f in &mut self.findings {
-            shift(&mut f.first);
-            shift(&mut f.last);
-            f.samples.iter_mut().for_each(|s| shift(&mut s.pos));
+    }
+
+    fn for_each_pos(&mut self, mut f: impl FnMut(&mut Pos)) {
+        for finding in &mut self.findings {
+            f(&mut finding.first);
+            f(&mut finding.last);
+            finding.samples.iter_mut().for_each(|s| f(&mut s.pos));
         }
         for c in &mut self.components {
-            c.last_failure.as_mut().map(shift);
-            c.last_success.as_mut().map(shift);
+            c.last_failure.iter_mut().chain(c.last_success.iter_mut()).for_each(&mut f);
         }
     }
 
