@@ -40,7 +40,7 @@ fn buffer(failures_percent: f64) -> Vec<u8> {
 fn walk_anchors(m: &Matcher, buf: &[u8]) -> usize {
     let mut pos = 0;
     let mut hits = 0;
-    while let Some((_, end)) = m.find_anchor(buf, pos) {
+    while let Some((_, end, _)) = m.find_anchor(buf, pos) {
         hits += 1;
         pos = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |i| end + i + 1);
     }

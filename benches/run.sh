@@ -47,9 +47,11 @@ build() {
 	cp target/release/faultline "$BIN"
 	local head dirty
 	head=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-	dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | wc -l)
+	# Uncommitted changes to what goes into the binary (the benchmark's own files do not count).
+	local paths=(. ':!benches' ':!examples')
+	dirty=$(git status --porcelain --untracked-files=no -- "${paths[@]}" 2>/dev/null | wc -l)
 	if [ "$dirty" -gt 0 ]; then
-		head="$head+dirty (diff $(git diff HEAD | sha256sum | cut -c1-10), $dirty files)"
+		head="$head+dirty (diff $(git diff HEAD -- "${paths[@]}" | sha256sum | cut -c1-10): $(git status --porcelain --untracked-files=no -- "${paths[@]}" | awk '{print $2}' | paste -sd' '))"
 	fi
 	FAULTLINE_TREE=$head
 	"$BIN" rules anchors >"$ANCHORS"
@@ -97,6 +99,23 @@ corpus() {
 
 warm() { cat "$1" >/dev/null; }
 
+# note_busy LABEL: how busy the CPUs were (all processes) during the second before a measurement,
+# appended to $BUSY_FILE; other work on the machine makes the figures after it incomparable.
+note_busy() {
+	local a b
+	a=$(head -1 /proc/stat)
+	sleep 1
+	b=$(head -1 /proc/stat)
+	python3 - "$1" "$a" "$b" <<'PY' | tee -a "${BUSY_FILE:-/dev/null}" >&2
+import sys
+a = [int(x) for x in sys.argv[2].split()[1:]]
+b = [int(x) for x in sys.argv[3].split()[1:]]
+d = [y - x for x, y in zip(a, b)]
+idle = d[3] + d[4]
+print(f"{sys.argv[1]}\t{100 * (1 - idle / max(1, sum(d))):.0f} %")
+PY
+}
+
 # faultline exits 1 when it has findings: that is success here.
 FL_OK='|| [ $? -eq 1 ]'
 
@@ -104,22 +123,28 @@ FL_OK='|| [ $? -eq 1 ]'
 bench_main() {
 	local file=$1 json=$2
 	warm "$file"
+	note_busy "before $(basename "$json" .json)"
 	log "hyperfine: $file"
+	head -1 /proc/stat >"$json.stat"
 	hyperfine --warmup "$WARMUP" --runs "$RUNS" --export-json "$json" \
 		-n "faultline scan FILE --format json" "$BIN scan $file --format json > /dev/null $FL_OK" \
 		-n "rg -c -F -f ANCHORS FILE" "rg -c -F -f $ANCHORS $file" \
 		-n "cat FILE" "cat $file > /dev/null" \
 		-n "cat FILE | faultline --format json" "cat $file | $BIN --format json > /dev/null $FL_OK" \
 		-n "cat FILE | rg -c -F -f ANCHORS" "cat $file | rg -c -F -f $ANCHORS"
+	head -1 /proc/stat >>"$json.stat"
 }
 
 bench_threads() {
 	local file=$1 json=$2
 	warm "$file"
+	note_busy "before $(basename "$json" .json)"
 	log "hyperfine: RAYON_NUM_THREADS=1 vs default, $file"
+	head -1 /proc/stat >"$json.stat"
 	hyperfine --warmup "$WARMUP" --runs "$RUNS" --export-json "$json" \
 		-n "RAYON_NUM_THREADS=1 faultline scan FILE" "RAYON_NUM_THREADS=1 $BIN scan $file --format json > /dev/null $FL_OK" \
 		-n "faultline scan FILE (default threads)" "$BIN scan $file --format json > /dev/null $FL_OK"
+	head -1 /proc/stat >>"$json.stat"
 }
 
 # rss NAME COMMAND...: runs COMMAND (whose last stage writes /usr/bin/time -v to $TIME_OUT) and
@@ -161,7 +186,7 @@ versions() {
 		"$(rustc --version)" "$(nproc)" "$cpu" "$(free -g | awk '/^Mem:/ {print $2}')" \
 		"$(date -u +%Y-%m-%d)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, sys
-keys = ["faultline", "rg", "hyperfine", "rustc", "cores", "cpu", "ram_gib", "date", "load_before"]
+keys = ["faultline", "rg", "hyperfine", "rustc", "cores", "cpu", "ram_gib", "date", "load_start"]
 print(json.dumps(dict(zip(keys, sys.argv[1:]))))
 PY
 }
@@ -185,7 +210,21 @@ def load(path):
 def gbps(nbytes, secs):
     return nbytes / secs / 1e9
 
-def table(results, nbytes, title):
+def foreign(path):
+    """The share of the machine's CPU time used by other processes while hyperfine ran `path`."""
+    try:
+        a, b = [[int(x) for x in l.split()[1:]] for l in open(path + ".stat")]
+    except (OSError, ValueError):
+        return None
+    d = [y - x for x, y in zip(a, b)]
+    total, busy = sum(d), sum(d) - d[3] - d[4]
+    runs = int(env.get("RUNS", 5)) + int(env.get("WARMUP", 1))
+    ours = sum((r["user"] + r["system"]) * runs for r in load(path)["results"]) * 100  # USER_HZ
+    return max(0.0, (busy - ours) / max(1, total))
+
+FOREIGN = []
+
+def table(results, nbytes, title, path=None):
     p(f"### {title}")
     p()
     p("| command | mean ± σ (s) | min (s) | GB/s |")
@@ -195,12 +234,18 @@ def table(results, nbytes, title):
         by[r["command"]] = r
         p(f"| `{r['command']}` | {r['mean']:.3f} ± {r['stddev']:.3f} | {r['min']:.3f} | {gbps(nbytes, r['mean']):.2f} |")
     p()
+    if path:
+        f = foreign(path)
+        if f is not None:
+            FOREIGN.append(f)
+            p(f"Other processes used {100*f:.0f} % of the machine's CPU time during these runs.")
+            p()
     return by
 
 def verdict(ok):
     return "ok" if ok else "MISSED"
 
-p(f"machine: {V['cores']} cores, {V['cpu']}, {V['ram_gib']} GiB RAM; date {V['date']}; load before {V['load_before']}")
+p(f"machine: {V['cores']} cores, {V['cpu']}, {V['ram_gib']} GiB RAM; date {V['date']}")
 p(f"versions: faultline {V['faultline']}; {V['rg']}; {V['hyperfine']}; {V['rustc']}")
 p(f"runs: {env.get('RUNS')} (+{env.get('WARMUP')} warm-up), warm page cache; GB/s = bytes / mean time / 1e9")
 p()
@@ -211,9 +256,9 @@ if mode == "main":
     p(f"corpus: {env['MIXED_FILE']}: {n} bytes, {meta['lines']} lines, {meta['failures']} failure lines ({100*meta['failures']/meta['lines']:.2f} %)")
     p(f"storm:  {env['STORM_FILE']}: {sn} bytes, {smeta['lines']} lines, {smeta['failures']} failure lines ({100*smeta['failures']/smeta['lines']:.2f} %)")
     p()
-    main = table(load(env["MAIN_JSON"])["results"], n, "1. corpus, 0.5 % failures")
-    storm = table(load(env["STORM_JSON"])["results"], sn, "2. failure storm, 10 % failures")
-    threads = table(load(env["THREADS_JSON"])["results"], n, "3. threads, file path")
+    main = table(load(env["MAIN_JSON"])["results"], n, "1. corpus, 0.5 % failures", env["MAIN_JSON"])
+    storm = table(load(env["STORM_JSON"])["results"], sn, "2. failure storm, 10 % failures", env["STORM_JSON"])
+    threads = table(load(env["THREADS_JSON"])["results"], n, "3. threads, file path", env["THREADS_JSON"])
     fl_file = main["faultline scan FILE --format json"]["mean"]
     rg_file = main["rg -c -F -f ANCHORS FILE"]["mean"]
     fl_in = main["cat FILE | faultline --format json"]["mean"]
@@ -262,6 +307,9 @@ else:
     p("|---|---|---|---|")
     per_cmd = {}
     for size, nbytes, path in rows:
+        f = foreign(path)
+        if f is not None:
+            FOREIGN.append(f)
         for r in load(path)["results"]:
             g = gbps(nbytes, r["mean"])
             per_cmd.setdefault(r["command"], []).append(g)
@@ -273,7 +321,12 @@ else:
         spread = (max(gs) - min(gs)) / max(gs)
         p(f"| `{cmd}` | {min(gs):.2f} … {max(gs):.2f} | {100*spread:.1f} % | ≤ 10 %: {verdict(spread <= 0.10)} |")
 p()
-p(f"load after: {open('/proc/loadavg').read().split()[:3]}")
+busy = [l.rstrip("\n").replace("\t", ": ") for l in open(env["BUSY_FILE"]) if l.strip()]
+if FOREIGN:
+    p(f"Other processes' share of the CPU during the runs (approximate: hyperfine's own overhead counts as other): {', '.join(f'{100*f:.0f} %' for f in FOREIGN)}"
+      f"{' (more than 10 %: the figures are disturbed, run again on a quiet machine)' if max(FOREIGN) > 0.10 else ''}.")
+p(f"CPU busy (all processes) in the second before each hyperfine run: {'; '.join(busy)}. "
+  f"Load average (1, 5, 15 min) after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
 with open(out_md, "w") as f:
     f.write("\n".join(lines) + "\n")
 print(f"\n(written to {out_md})", file=sys.stderr)
@@ -286,7 +339,9 @@ main_run() {
 	mixed=$(corpus mixed "$size" 0.5)
 	storm=$(corpus storm "$size" 10)
 	VERSIONS=$(versions)
-	export VERSIONS RUNS WARMUP
+	BUSY_FILE=$OUT/busy-$size.tsv
+	: >"$BUSY_FILE"
+	export VERSIONS RUNS WARMUP BUSY_FILE
 	report "$mixed" "$OUT/report-mixed-$size.json"
 	report "$storm" "$OUT/report-storm-$size.json"
 	bench_main "$mixed" "$OUT/main-$size.json"
@@ -312,17 +367,22 @@ sizes_run() {
 		read -r -a sizes <<<"$SIZES"
 	fi
 	VERSIONS=$(versions)
-	export VERSIONS RUNS WARMUP
+	BUSY_FILE=$OUT/busy-sizes.tsv
+	: >"$BUSY_FILE"
+	export VERSIONS RUNS WARMUP BUSY_FILE
 	local rows=() size file json
 	for size in "${sizes[@]}"; do
 		file=$(corpus mixed "$size" 0.5)
 		json=$OUT/sizes-$size.json
 		warm "$file"
+		note_busy "before sizes-$size"
 		log "hyperfine: $file"
-		hyperfine --warmup "$WARMUP" --runs "$RUNS" --export-json "$json" \
+		head -1 /proc/stat >"$json.stat"
+	hyperfine --warmup "$WARMUP" --runs "$RUNS" --export-json "$json" \
 			-n "faultline scan FILE --format json" "$BIN scan $file --format json > /dev/null $FL_OK" \
 			-n "cat FILE | faultline --format json" "cat $file | $BIN --format json > /dev/null $FL_OK" \
 			-n "rg -c -F -f ANCHORS FILE" "rg -c -F -f $ANCHORS $file"
+		head -1 /proc/stat >>"$json.stat"
 		rows+=("[\"$size\", $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bytes"])' "$file.meta.json"), \"$json\"]")
 	done
 	local joined

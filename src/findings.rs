@@ -297,7 +297,10 @@ impl Aggregation {
             finding.samples.iter_mut().for_each(|s| f(&mut s.pos));
         }
         for c in &mut self.components {
-            c.last_failure.iter_mut().chain(c.last_success.iter_mut()).for_each(&mut f);
+            c.last_failure
+                .iter_mut()
+                .chain(c.last_success.iter_mut())
+                .for_each(&mut f);
         }
     }
 

@@ -35,6 +35,17 @@ pub enum Verdict {
     Failure(Failure),
 }
 
+/// What the prefilter can tell of a candidate line without decoding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quick {
+    /// A plain ignore rule (no regex, no `unless`) holds the line: it is healthy.
+    Ignored,
+    /// The line holds only plain success anchors of this component.
+    Success(Component),
+    /// The line must be decoded and classified.
+    Decode,
+}
+
 /// A classified failing line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
@@ -62,6 +73,8 @@ pub struct Matcher {
     anchors: Vec<String>,
     /// The anchors the buffer scan searches for: indexes into `anchors`.
     scan_anchors: Vec<usize>,
+    /// The anchors of plain ignore rules (no regex, no `unless`), if any.
+    ignore: Option<AhoCorasick>,
     /// For each anchor, the rules it belongs to, in rule order.
     anchor_rules: Vec<Vec<u32>>,
     /// `fixes[rule * 4 + component]`: the fix for a failure whose deciding rule is `rule`.
@@ -140,7 +153,17 @@ impl Matcher {
                 component
             })
             .collect();
+        let plain_ignores: Vec<&String> = set
+            .rules
+            .iter()
+            .filter(|r| r.kind == RuleKind::Ignore && r.regex.is_none() && r.unless.is_empty())
+            .flat_map(|r| &r.anchors)
+            .collect();
+        let ignore = (!plain_ignores.is_empty()).then(|| {
+            AhoCorasick::new(plain_ignores).expect("anchors are plain literals of bounded size")
+        });
         Matcher {
+            ignore,
             scan_anchors,
             anchor_success,
             set,
@@ -167,27 +190,45 @@ impl Matcher {
             .collect()
     }
 
-    /// The first anchor at or after `start` in `haystack`, as (start, end).
+    /// The first anchor at or after `start` in `haystack`: its start, end and anchor index.
     #[inline]
-    pub fn find_anchor(&self, haystack: &[u8], start: usize) -> Option<(usize, usize)> {
+    pub fn find_anchor(&self, haystack: &[u8], start: usize) -> Option<(usize, usize, usize)> {
         self.scan
             .find(Input::new(haystack).span(start..haystack.len()))
-            .map(|m| (m.start(), m.end()))
+            .map(|m| {
+                (
+                    m.start(),
+                    m.end(),
+                    self.scan_anchors[m.pattern().as_usize()],
+                )
+            })
     }
 
-    /// If every anchor in `line` belongs only to plain success rules of one component, that
-    /// component: the line is success evidence without being decoded or classified.
+    /// What can be said of a candidate line before decoding it, given the first anchor found in it
+    /// (`anchor` at `at`): that it holds only plain success anchors of one component, that a plain
+    /// ignore rule holds it, or that it must be decoded and classified. (A success-only line is
+    /// healthy either way, so it is not checked against the ignore rules.)
     #[inline]
-    pub fn success_only(&self, line: &[u8]) -> Option<Component> {
-        let mut component = None;
-        for m in self.all.find_overlapping_iter(line) {
-            let c = self.anchor_success[m.pattern().as_usize()]?;
-            if component.is_some_and(|x| x != c) {
-                return None;
+    pub fn quick(&self, line: &[u8], at: usize, anchor: usize) -> Quick {
+        if let Some(component) = self.anchor_success[anchor] {
+            let mut from = at + 1;
+            let only_success = loop {
+                match self.find_anchor(line, from) {
+                    None => break true,
+                    Some((start, _, next)) if self.anchor_success[next] == Some(component) => {
+                        from = start + 1;
+                    }
+                    Some(_) => break false,
+                }
+            };
+            if only_success {
+                return Quick::Success(component);
             }
-            component = Some(c);
         }
-        component
+        if self.ignore.as_ref().is_some_and(|ac| ac.is_match(line)) {
+            return Quick::Ignored;
+        }
+        Quick::Decode
     }
 
     /// Classifies one decoded record.
@@ -539,6 +580,28 @@ examples = ["completed fetching node_stats metricset"]
     }
 
     #[test]
+    fn quick_verdicts_need_no_decoding() {
+        let m = matcher(RULES);
+        let quick = |line: &str| {
+            let (at, _, anchor) = m.find_anchor(line.as_bytes(), 0).unwrap();
+            m.quick(line.as_bytes(), at, anchor)
+        };
+        assert_eq!(
+            quick("completed fetching node_stats metricset"),
+            Quick::Success(Component::Cluster)
+        );
+        assert_eq!(
+            quick("completed fetching x: connection refused"),
+            Quick::Decode
+        );
+        assert_eq!(
+            quick("dial tcp 169.254.169.254:80: connect: connection refused"),
+            Quick::Ignored
+        );
+        assert_eq!(quick("connect: connection refused"), Quick::Decode);
+    }
+
+    #[test]
     fn builtin_examples_all_classify_as_their_rule() {
         let m = Matcher::new(RuleSet::builtin().unwrap());
         let report = m.check_examples(|_| true);
@@ -587,7 +650,7 @@ examples = ["completed fetching node_stats metricset"]
             ]
         );
         let buf = b"healthy\n169.254.169.254\nconnect: connection refused\n";
-        assert_eq!(m.find_anchor(buf, 0), Some((33, 51)));
+        assert_eq!(m.find_anchor(buf, 0), Some((33, 51, 0)));
         assert_eq!(m.find_anchor(buf, 51), None);
     }
 }

@@ -10,20 +10,22 @@ use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use memchr::{memchr, memchr_iter, memrchr};
+use memchr::{memchr, memrchr};
 use rayon::prelude::*;
 
 use crate::findings::{Aggregation, Pos};
-use crate::matcher::{Matcher, Verdict};
+use crate::matcher::{Matcher, Quick, Verdict};
 use crate::record::{decode, Part, Record};
 use crate::rules::{Component, Severity};
 
-/// Chunk size for parallel scans of static buffers.
+/// The smallest chunk of a parallel scan of a static buffer.
 pub const CHUNK: usize = 8 << 20;
+/// The largest chunk of a parallel scan of a static buffer.
+const MAX_CHUNK: usize = 64 << 20;
 /// How much of a stream is gathered before it is scanned (unless the stream has no more for now):
 /// big enough to be split across the cores, small enough to keep memory flat.
 pub const BLOCK: usize = 8 << 20;
-/// Chunk size when a stream block is split across threads.
+/// The smallest chunk when a stream block is split across threads.
 const BLOCK_CHUNK: usize = 1 << 20;
 /// The longest line kept whole; a longer line is scanned in pieces of this size.
 pub const MAX_LINE: usize = 16 << 20;
@@ -110,7 +112,7 @@ pub fn scan_chunk(
     // matters for status, so only it is decoded, at the end.
     let mut last_success: [Option<(usize, usize, u64)>; 4] = [None; 4];
     while pos < buf.len() {
-        let Some((hit, hit_end)) = matcher.find_anchor(buf, pos) else {
+        let Some((hit, hit_end, anchor)) = matcher.find_anchor(buf, pos) else {
             break;
         };
         let start = memrchr(b'\n', &buf[pos..hit]).map_or(pos, |i| pos + i + 1);
@@ -120,17 +122,21 @@ pub fn scan_chunk(
         let line_no = first_line + newlines;
         out.agg.stats.candidates += 1;
         let raw = trim_cr(&buf[start..end]);
-        let fast = if opts.filters_time() {
-            None
-        } else {
-            matcher.success_only(raw)
-        };
-        if let Some(c) = fast {
-            out.agg.stats.successes += 1;
-            out.agg.components[c as usize].successes += 1;
-            last_success[c as usize] = Some((start, end, line_no));
-            pos = end + 1;
-            continue;
+        match matcher.quick(raw, hit - start, anchor) {
+            Quick::Ignored => {
+                out.agg.stats.ignored += 1;
+                pos = end + 1;
+                continue;
+            }
+            // With a time window the line's timestamp decides, so it must be decoded.
+            Quick::Success(c) if !opts.filters_time() => {
+                out.agg.stats.successes += 1;
+                out.agg.components[c as usize].successes += 1;
+                last_success[c as usize] = Some((start, end, line_no));
+                pos = end + 1;
+                continue;
+            }
+            _ => {}
         }
         let mut rec = decode(raw);
         let mut sample = String::from_utf8_lossy(raw);
@@ -190,7 +196,7 @@ pub fn scan_chunk(
 
 #[inline]
 fn count_newlines(bytes: &[u8]) -> u64 {
-    memchr_iter(b'\n', bytes).count() as u64
+    bytecount::count(bytes, b'\n') as u64
 }
 
 fn trim_cr(line: &[u8]) -> &[u8] {
@@ -307,7 +313,10 @@ fn end_before_cri_parts(buf: &[u8], end: usize) -> usize {
 /// Scans a static buffer (a mapped file, a decompressed member) in parallel chunks. The result is
 /// the same as one sequential [`scan_chunk`] over the whole buffer.
 pub fn scan_static(matcher: &Matcher, buf: &[u8], source: u32, opts: &ScanOptions) -> Partial {
-    scan_static_with(matcher, buf, source, opts, CHUNK)
+    // Four chunks a thread balance the load; fewer, larger chunks keep the per-chunk work (samples
+    // and captured values, merged away later) small.
+    let chunk = (buf.len() / (rayon::current_num_threads() * 4)).clamp(CHUNK, MAX_CHUNK);
+    scan_static_with(matcher, buf, source, opts, chunk)
 }
 
 /// [`scan_static`] with a chosen chunk size (tests use small ones to cross boundaries).
@@ -441,14 +450,8 @@ pub fn scan_stream<R: Read>(
             }
         };
         if cut > 0 {
-            let p = scan_parallel(
-                matcher,
-                &buf[..cut],
-                source,
-                lines_before + 1,
-                opts,
-                BLOCK_CHUNK,
-            );
+            let chunk = (cut / (rayon::current_num_threads() * 2)).max(BLOCK_CHUNK);
+            let p = scan_parallel(matcher, &buf[..cut], source, lines_before + 1, opts, chunk);
             lines_before += p.newlines;
             last_unterminated = !buf[..cut].ends_with(b"\n");
             total.merge(p.agg);

@@ -161,7 +161,7 @@ impl Opener {
                     // is mapped can raise SIGBUS; batch scans read static files (a log that is
                     // still written is followed with plain reads, never mapped): the trade-off
                     // ripgrep makes for files named on its command line.
-                    if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+                    if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
                         return v.content(name, Content::Static(&map));
                     }
                 }

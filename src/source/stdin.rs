@@ -33,6 +33,7 @@ impl StdinReader {
     pub fn spawn(interrupted: Arc<AtomicBool>) -> StdinReader {
         // Four blocks in flight at most: memory stays bounded whatever the input size.
         let (tx, rx) = sync_channel(4);
+        grow_pipe();
         std::thread::spawn(move || {
             let mut stdin = io::stdin().lock();
             loop {
@@ -129,3 +130,17 @@ impl Read for StdinReader {
         }
     }
 }
+
+/// Asks for a 1 MiB pipe buffer when standard input is a pipe: a writer as fast as `cat` then
+/// needs a sixteenth of the system calls, and the pipe stops being the bottleneck.
+#[cfg(target_os = "linux")]
+fn grow_pipe() {
+    // SAFETY: fcntl on file descriptor 0 with F_SETPIPE_SZ only resizes the kernel's pipe buffer;
+    // it fails harmlessly (EBADF, EPERM, EINVAL) when stdin is not a pipe or the size is refused.
+    unsafe {
+        libc::fcntl(0, libc::F_SETPIPE_SZ, 1 << 20);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn grow_pipe() {}
