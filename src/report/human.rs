@@ -134,7 +134,7 @@ pub fn print_human(out: &mut dyn Write, doc: &Document, style: Style) -> io::Res
         human_bytes(s.bytes)
     ));
     read.push_str(&format!(
-        "; {} failing, {} healthy evidence, {} ignored",
+        "; {} failing, {} showing a working connection, {} ignored as harmless",
         plural(s.failures, "line", "lines"),
         s.successes,
         s.ignored
