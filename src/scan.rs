@@ -460,9 +460,23 @@ pub fn chunk_bounds(buf: &[u8], chunk: usize) -> Vec<(usize, usize)> {
 /// back beside the aggregation.
 pub fn scan_stream<R: Read>(
     matcher: &Matcher,
+    reader: R,
+    source: u32,
+    opts: &ScanOptions,
+    on_block: impl FnMut(&Aggregation, &[MatchEvent], bool) -> io::Result<()>,
+) -> io::Result<(Aggregation, Option<io::Error>)> {
+    scan_stream_with(matcher, reader, source, opts, true, on_block)
+}
+
+/// [`scan_stream`], choosing whether blocks are split across threads. A stream read while other
+/// inputs keep the threads busy scans its blocks on its own thread: a nested split would leave the
+/// thread waiting for a chunk another thread stole, while that thread's own stream waits too.
+fn scan_stream_with<R: Read>(
+    matcher: &Matcher,
     mut reader: R,
     source: u32,
     opts: &ScanOptions,
+    split_blocks: bool,
     mut on_block: impl FnMut(&Aggregation, &[MatchEvent], bool) -> io::Result<()>,
 ) -> io::Result<(Aggregation, Option<io::Error>)> {
     let mut buf: Vec<u8> = vec![0; BLOCK];
@@ -506,7 +520,11 @@ pub fn scan_stream<R: Read>(
             }
         };
         if cut > 0 {
-            let chunk = (cut / (rayon::current_num_threads() * 2)).max(BLOCK_CHUNK);
+            let chunk = if split_blocks {
+                (cut / (rayon::current_num_threads() * 2)).max(BLOCK_CHUNK)
+            } else {
+                cut
+            };
             let p = scan_parallel(matcher, &buf[..cut], source, lines_before + 1, opts, chunk);
             lines_before += p.newlines;
             last_unterminated = !buf[..cut].ends_with(b"\n");
@@ -606,6 +624,8 @@ struct Collect<'a> {
     opts: &'a ScanOptions,
     interrupted: &'a AtomicBool,
     progress: &'a (dyn Fn(u64, u64) + Sync),
+    /// Whether stream blocks may be split across threads (fewer inputs than threads).
+    split_blocks: bool,
     result: FileResult,
 }
 
@@ -631,13 +651,19 @@ impl crate::source::bundle::Visitor for Collect<'_> {
                 let mut done = 0u64;
                 let events = &mut self.result.events;
                 let progress = self.progress;
-                let (agg, error) =
-                    scan_stream(self.matcher, reader, source, self.opts, |agg, ev, _| {
+                let (agg, error) = scan_stream_with(
+                    self.matcher,
+                    reader,
+                    source,
+                    self.opts,
+                    self.split_blocks,
+                    |agg, ev, _| {
                         events.extend_from_slice(ev);
                         progress(agg.stats.bytes.saturating_sub(done), 0);
                         done = agg.stats.bytes;
                         Ok(())
-                    })?;
+                    },
+                )?;
                 progress(agg.stats.bytes.saturating_sub(done), 1);
                 (agg, error)
             }
@@ -726,6 +752,7 @@ pub fn scan_inputs(
                     opts: &opts.scan,
                     interrupted,
                     progress,
+                    split_blocks: run < rayon::current_num_threads(),
                     result: FileResult::default(),
                 };
                 opener.visit_file(path, name, &mut collect);
