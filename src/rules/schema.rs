@@ -108,19 +108,22 @@ struct RawCode {
 /// Maps byte offsets to 1-based line numbers.
 struct Lines<'a> {
     file: &'a str,
-    text: &'a str,
+    /// Byte offsets at which lines 2, 3, … start.
+    starts: Vec<usize>,
 }
 
-impl Lines<'_> {
+impl<'a> Lines<'a> {
+    fn new(file: &'a str, text: &str) -> Lines<'a> {
+        let starts = memchr::memchr_iter(b'\n', text.as_bytes())
+            .map(|i| i + 1)
+            .collect();
+        Lines { file, starts }
+    }
+
     fn origin(&self, offset: usize) -> Origin {
-        let offset = offset.min(self.text.len());
         Origin {
             file: self.file.to_string(),
-            line: self.text.as_bytes()[..offset]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1,
+            line: self.starts.partition_point(|&s| s <= offset) + 1,
         }
     }
 
@@ -134,7 +137,7 @@ impl Lines<'_> {
 }
 
 pub(super) fn parse(file: &str, text: &str) -> Result<RuleSet, RuleError> {
-    let lines = Lines { file, text };
+    let lines = Lines::new(file, text);
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let origin = lines.origin(e.span().map_or(0, |s| s.start));
         RuleError::invalid(&origin, e.message().trim().to_string())
