@@ -177,8 +177,3 @@ fn finding_doc_with(
         message: f.samples.first().map(|s| s.message.clone()),
     }
 }
-
-/// A finding's one-line description for live alerts and NDJSON: rule, component and cause.
-pub fn event_rule<'a>(matcher: &'a Matcher, e: &MatchEvent) -> &'a str {
-    &matcher.rules().rules[e.rule].id
-}
