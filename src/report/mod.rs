@@ -12,7 +12,6 @@ use serde::Serialize;
 use crate::findings::{Aggregation, Finding, Pos, Status};
 use crate::matcher::Matcher;
 use crate::rules::{fill_template, Component, Severity};
-use crate::scan::MatchEvent;
 
 pub use human::{explain, live_alert, print_human, Style};
 pub use json::{match_event, print_json, print_summary_line};
