@@ -6,7 +6,7 @@
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +23,8 @@ pub struct StdinReader {
     interrupted: Arc<AtomicBool>,
     quiet: Duration,
     idle_reported: bool,
+    /// Consumed buffers go back to the reading thread.
+    free_tx: Sender<Vec<u8>>,
     /// `WouldBlock` was returned since the last data: the next read waits.
     drained_reported: bool,
     done: bool,
@@ -31,16 +33,20 @@ pub struct StdinReader {
 impl StdinReader {
     /// Starts the reading thread. `interrupted` ends the stream when set.
     pub fn spawn(interrupted: Arc<AtomicBool>) -> StdinReader {
-        // Four blocks in flight at most: memory stays bounded whatever the input size.
+        // Four blocks in flight at most: memory stays bounded whatever the input size. Read
+        // buffers come back through `free` to be reused, rather than allocated and zeroed anew.
         let (tx, rx) = sync_channel(4);
+        let (free_tx, free) = channel::<Vec<u8>>();
         grow_pipe();
         std::thread::spawn(move || {
             let mut stdin = io::stdin().lock();
             loop {
-                let mut buf = vec![0u8; BLOCK];
+                let mut buf = free.try_recv().unwrap_or_else(|_| vec![0u8; BLOCK]);
+                buf.resize(BLOCK, 0);
                 match stdin.read(&mut buf) {
                     Ok(0) => break,
                     Ok(n) => {
+                        // The length says how much was read; the capacity stays for reuse.
                         buf.truncate(n);
                         if tx.send(Ok(buf)).is_err() {
                             break;
@@ -56,6 +62,7 @@ impl StdinReader {
         });
         StdinReader {
             rx,
+            free_tx,
             pending: Vec::new(),
             at: 0,
             interrupted,
@@ -63,6 +70,17 @@ impl StdinReader {
             idle_reported: false,
             drained_reported: false,
             done: false,
+        }
+    }
+}
+
+impl StdinReader {
+    /// Makes `buf` the pending data and hands the consumed buffer back for reuse.
+    fn take(&mut self, buf: Vec<u8>) {
+        let used = std::mem::replace(&mut self.pending, buf);
+        self.at = 0;
+        if used.capacity() > 0 {
+            let _ = self.free_tx.send(used);
         }
     }
 }
@@ -82,8 +100,7 @@ impl Read for StdinReader {
             if !self.drained_reported {
                 match self.rx.try_recv() {
                     Ok(Ok(buf)) => {
-                        self.pending = buf;
-                        self.at = 0;
+                        self.take(buf);
                         continue;
                     }
                     Ok(Err(e)) => {
@@ -105,8 +122,7 @@ impl Read for StdinReader {
             }
             match self.rx.recv_timeout(TICK) {
                 Ok(Ok(buf)) => {
-                    self.pending = buf;
-                    self.at = 0;
+                    self.take(buf);
                     self.quiet = Duration::ZERO;
                     self.idle_reported = false;
                     self.drained_reported = false;
