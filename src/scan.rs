@@ -693,6 +693,37 @@ impl crate::source::bundle::Visitor for Collect<'_> {
     fn member(&mut self) {
         self.result.agg.stats.members += 1;
     }
+
+    fn fork(&self) -> Self {
+        Collect {
+            matcher: self.matcher,
+            opts: self.opts,
+            interrupted: self.interrupted,
+            progress: self.progress,
+            // Members already run in parallel: their blocks stay on their thread.
+            split_blocks: false,
+            result: FileResult::default(),
+        }
+    }
+
+    fn join(&mut self, forked: Self) {
+        let mut r = forked.result;
+        r.renumber(self.result.sources.len() as u32);
+        self.result.sources.append(&mut r.sources);
+        self.result.events.append(&mut r.events);
+        self.result.problems.append(&mut r.problems);
+        self.result.agg.merge(r.agg);
+    }
+}
+
+impl FileResult {
+    /// Numbers this result's sources from `offset` on (they were numbered from 0).
+    fn renumber(&mut self, offset: u32) {
+        self.agg.shift_sources(offset);
+        for e in &mut self.events {
+            e.pos.source += offset;
+        }
+    }
 }
 
 /// Scans every input: files, directories (recursively) and archives in parallel, standard input
@@ -760,12 +791,8 @@ pub fn scan_inputs(
             })
             .collect();
         for mut r in results {
-            let offset = sources.len() as u32;
+            r.renumber(sources.len() as u32);
             sources.append(&mut r.sources);
-            r.agg.shift_sources(offset);
-            for e in &mut r.events {
-                e.pos.source += offset;
-            }
             sink.progress(&sources, &r.agg, &r.events, false)?;
             for (name, message, error) in &r.problems {
                 sink.problem(name, message, *error);

@@ -8,6 +8,8 @@
 
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek};
+
+use rayon::prelude::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -53,8 +55,10 @@ pub enum Content<'a> {
     Stream(&'a mut dyn Read),
 }
 
-/// Receives what a bundle holds.
-pub trait Visitor {
+/// Receives what a bundle holds. The members of a zip are read in parallel, each by a visitor
+/// [`fork`](Visitor::fork)ed for it, whose results are [`join`](Visitor::join)ed back in member
+/// order.
+pub trait Visitor: Sized + Send + Sync {
     /// A text stream. A read error ends that stream only; what was read before it counts.
     fn content(&mut self, name: &str, content: Content<'_>) -> io::Result<()>;
     /// Something could not be read (`error`: a corrupt or unreadable input, exit 2) or was cut
@@ -64,6 +68,10 @@ pub trait Visitor {
     fn binary(&mut self, name: &str);
     /// An archive member was opened.
     fn member(&mut self);
+    /// A visitor for one member read on another thread, with nothing collected yet.
+    fn fork(&self) -> Self;
+    /// Takes back what a forked visitor collected, after what this one collected so far.
+    fn join(&mut self, forked: Self);
 }
 
 /// A limit was reached: a warning, not a read error.
@@ -126,13 +134,13 @@ impl Opener {
     }
 
     /// Visits one file (not a directory): itself if it is text, or everything inside it.
-    pub fn visit_file(&self, path: &Path, name: &str, v: &mut dyn Visitor) {
+    pub fn visit_file<V: Visitor>(&self, path: &Path, name: &str, v: &mut V) {
         if let Err(e) = self.try_visit_file(path, name, v) {
             v.problem(name, e.to_string(), !is_limit(&e));
         }
     }
 
-    fn try_visit_file(&self, path: &Path, name: &str, v: &mut dyn Visitor) -> io::Result<()> {
+    fn try_visit_file<V: Visitor>(&self, path: &Path, name: &str, v: &mut V) -> io::Result<()> {
         let mut file = File::open(path)?;
         let meta = file.metadata()?;
         if !meta.is_file() {
@@ -149,7 +157,13 @@ impl Opener {
                 let mut gz = self.guard(flate2::read::MultiGzDecoder::new(counted), compressed);
                 self.visit_stream(name, &mut gz, 0, v)
             }
-            Kind::Zip => self.visit_zip(name, file, 0, v),
+            Kind::Zip => {
+                // SAFETY: as for mapped logs below: read only, a static file in a bundle. The map
+                // is pre-faulted: decompressors read it in small steps from several threads, and
+                // faulting it in page by page halved the throughput (0.60 s → 0.31 s, 256 MB zip).
+                let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }?;
+                self.visit_zip(name, &map, 0, v)
+            }
             Kind::Tar => self.visit_tar(name, file, 0, v),
             Kind::Binary if !self.text => {
                 v.binary(name);
@@ -173,12 +187,12 @@ impl Opener {
     }
 
     /// Visits a stream whose format is not known yet.
-    fn visit_stream(
+    fn visit_stream<V: Visitor>(
         &self,
         name: &str,
         reader: &mut dyn Read,
         depth: usize,
-        v: &mut dyn Visitor,
+        v: &mut V,
     ) -> io::Result<()> {
         let mut head = Vec::with_capacity(HEAD);
         reader.take(HEAD as u64).read_to_end(&mut head)?;
@@ -214,69 +228,90 @@ impl Opener {
                         self.limits.max_buffered >> 20
                     )));
                 }
-                self.visit_zip(name, Cursor::new(bytes), depth, v)
+                self.visit_zip(name, &bytes, depth, v)
             }
         }
     }
 
-    fn visit_zip<R: Read + Seek>(
+    /// Reads the members of a zip in parallel; their results join in member order.
+    fn visit_zip<V: Visitor>(
         &self,
         name: &str,
-        reader: R,
+        bytes: &[u8],
         depth: usize,
-        v: &mut dyn Visitor,
+        v: &mut V,
     ) -> io::Result<()> {
-        let mut archive = zip::ZipArchive::new(reader).map_err(io::Error::other)?;
-        for i in 0..archive.len() {
-            let mut member = match archive.by_index(i) {
-                Ok(m) => m,
-                Err(e) => {
-                    v.problem(&format!("{name}!#{i}"), e.to_string(), true);
-                    continue;
-                }
-            };
-            if member.is_dir() {
-                continue;
-            }
-            let Some(member_name) = member_name(member.name_raw()) else {
-                v.problem(
-                    name,
-                    format!("member #{i} has an unusable name; skipped"),
-                    false,
-                );
-                continue;
-            };
-            let full = format!("{name}!{member_name}");
-            v.member();
-            let (size, compressed) = (member.size(), member.compressed_size());
-            if size > RATIO_GRACE && size / compressed.max(1) > self.limits.max_ratio {
-                v.problem(
-                    &full,
-                    format!(
-                        "expands {}:1 ({} MiB), past the {}:1 limit for a compressed member; skipped as a possible zip bomb",
-                        size / compressed.max(1),
-                        size >> 20,
-                        self.limits.max_ratio
-                    ),
-                    false,
-                );
-                continue;
-            }
-            let counted = Arc::new(AtomicU64::new(compressed));
-            let mut guarded = self.guard(&mut member, counted);
-            if let Err(e) = self.visit_stream(&full, &mut guarded, depth + 1, v) {
-                v.problem(&full, e.to_string(), !is_limit(&e));
-            }
+        let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(io::Error::other)?;
+        let parent: &V = v;
+        let forks: Vec<V> = (0..archive.len())
+            .into_par_iter()
+            .map(|i| {
+                let mut sub = parent.fork();
+                self.visit_zip_member(name, &mut archive.clone(), i, depth, &mut sub);
+                sub
+            })
+            .collect();
+        for sub in forks {
+            v.join(sub);
         }
         Ok(())
     }
 
-    fn visit_tar<R: Read>(
+    fn visit_zip_member<R: Read + Seek, V: Visitor>(
+        &self,
+        name: &str,
+        archive: &mut zip::ZipArchive<R>,
+        i: usize,
+        depth: usize,
+        v: &mut V,
+    ) {
+        let mut member = match archive.by_index(i) {
+            Ok(m) => m,
+            Err(e) => {
+                v.problem(&format!("{name}!#{i}"), e.to_string(), true);
+                return;
+            }
+        };
+        if member.is_dir() {
+            return;
+        }
+        let Some(member_name) = member_name(member.name_raw()) else {
+            v.problem(
+                name,
+                format!("member #{i} has an unusable name; skipped"),
+                false,
+            );
+            return;
+        };
+        let full = format!("{name}!{member_name}");
+        v.member();
+        let (size, compressed) = (member.size(), member.compressed_size());
+        if size > RATIO_GRACE && size / compressed.max(1) > self.limits.max_ratio {
+            v.problem(
+                &full,
+                format!(
+                    "expands {}:1 ({} MiB), past the {}:1 limit for a compressed member; skipped as a possible zip bomb",
+                    size / compressed.max(1),
+                    size >> 20,
+                    self.limits.max_ratio
+                ),
+                false,
+            );
+            return;
+        }
+        let counted = Arc::new(AtomicU64::new(compressed));
+        let mut guarded = self.guard(&mut member, counted);
+        if let Err(e) = self.visit_stream(&full, &mut guarded, depth + 1, v) {
+            v.problem(&full, e.to_string(), !is_limit(&e));
+        }
+    }
+
+    fn visit_tar<R: Read, V: Visitor>(
         &self,
         name: &str,
         reader: R,
         depth: usize,
-        v: &mut dyn Visitor,
+        v: &mut V,
     ) -> io::Result<()> {
         let mut archive = tar::Archive::new(reader);
         for entry in archive.entries()? {

@@ -413,6 +413,17 @@ fn the_report_is_the_same_with_one_thread_or_many() {
             .collect();
         std::fs::write(dir.path().join(format!("extra-{i}.log")), lines(&ls)).unwrap();
     }
+    // The same files again as the members of one zip, which are read in parallel too.
+    let mut members = Vec::new();
+    for i in 0..6 {
+        let name = format!("extra-{i}.log");
+        members.push((name.clone(), std::fs::read(dir.path().join(&name)).unwrap()));
+    }
+    let refs: Vec<(&str, &[u8])> = members
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    std::fs::write(dir.path().join("all.zip"), zip(&refs)).unwrap();
     let d = dir.path().display().to_string();
     let once = |threads: &str| {
         let out = faultline()
@@ -424,6 +435,7 @@ fn the_report_is_the_same_with_one_thread_or_many() {
     };
     let one = once("1");
     assert!(one.contains("extra-5.log"));
+    assert!(one.contains("all.zip!extra-"), "{one}");
     for _ in 0..3 {
         assert_eq!(once("2"), one);
         assert_eq!(once("4"), one);
