@@ -369,10 +369,25 @@ fn end_before_cri_parts(buf: &[u8], end: usize) -> usize {
 /// Scans a static buffer (a mapped file, a decompressed member) in parallel chunks. The result is
 /// the same as one sequential [`scan_chunk`] over the whole buffer.
 pub fn scan_static(matcher: &Matcher, buf: &[u8], source: u32, opts: &ScanOptions) -> Partial {
+    scan_static_reporting(matcher, buf, source, opts, &|_| {})
+}
+
+/// [`scan_static`], telling `done` the bytes of each chunk as it is scanned (for a progress bar).
+pub fn scan_static_reporting(
+    matcher: &Matcher,
+    buf: &[u8],
+    source: u32,
+    opts: &ScanOptions,
+    done: &(dyn Fn(u64) + Sync),
+) -> Partial {
     // Four chunks a thread balance the load; fewer, larger chunks keep the per-chunk work (samples
     // and captured values, merged away later) small.
     let chunk = (buf.len() / (rayon::current_num_threads() * 4)).clamp(CHUNK, MAX_CHUNK);
-    scan_static_with(matcher, buf, source, opts, chunk)
+    let mut total = scan_parallel(matcher, buf, source, 1, opts, chunk, done);
+    total.agg.stats.bytes = buf.len() as u64;
+    total.agg.stats.lines = total.newlines + u64::from(!buf.is_empty() && !buf.ends_with(b"\n"));
+    total.agg.stats.sources = 1;
+    total
 }
 
 /// [`scan_static`] with a chosen chunk size (tests use small ones to cross boundaries).
@@ -383,7 +398,7 @@ pub fn scan_static_with(
     opts: &ScanOptions,
     chunk: usize,
 ) -> Partial {
-    let mut total = scan_parallel(matcher, buf, source, 1, opts, chunk);
+    let mut total = scan_parallel(matcher, buf, source, 1, opts, chunk, &|_| {});
     total.agg.stats.bytes = buf.len() as u64;
     total.agg.stats.lines = total.newlines + u64::from(!buf.is_empty() && !buf.ends_with(b"\n"));
     total.agg.stats.sources = 1;
@@ -399,14 +414,21 @@ fn scan_parallel(
     first_line: u64,
     opts: &ScanOptions,
     chunk: usize,
+    done: &(dyn Fn(u64) + Sync),
 ) -> Partial {
     let bounds = chunk_bounds(buf, chunk.max(1));
     if bounds.len() <= 1 {
-        return scan_chunk(matcher, buf, source, first_line, opts);
+        let p = scan_chunk(matcher, buf, source, first_line, opts);
+        done(buf.len() as u64);
+        return p;
     }
     let parts: Vec<Partial> = bounds
         .par_iter()
-        .map(|&(s, e)| scan_chunk(matcher, &buf[s..e], source, 1, opts))
+        .map(|&(s, e)| {
+            let p = scan_chunk(matcher, &buf[s..e], source, 1, opts);
+            done((e - s) as u64);
+            p
+        })
         .collect();
     let mut total = Partial::default();
     let mut lines_before = first_line - 1;
@@ -525,7 +547,15 @@ fn scan_stream_with<R: Read>(
             } else {
                 cut
             };
-            let p = scan_parallel(matcher, &buf[..cut], source, lines_before + 1, opts, chunk);
+            let p = scan_parallel(
+                matcher,
+                &buf[..cut],
+                source,
+                lines_before + 1,
+                opts,
+                chunk,
+                &|_| {},
+            );
             lines_before += p.newlines;
             last_unterminated = !buf[..cut].ends_with(b"\n");
             total.merge(p.agg);
@@ -642,8 +672,11 @@ impl crate::source::bundle::Visitor for Collect<'_> {
         self.result.sources.push(name.to_string());
         let (agg, error) = match content {
             crate::source::bundle::Content::Static(bytes) => {
-                let p = scan_static(self.matcher, bytes, source, self.opts);
-                (self.progress)(bytes.len() as u64, 1);
+                let progress = self.progress;
+                let p = scan_static_reporting(self.matcher, bytes, source, self.opts, &|n| {
+                    progress(n, 0)
+                });
+                progress(0, 1);
                 self.result.events.extend(p.events);
                 (p.agg, None)
             }

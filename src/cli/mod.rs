@@ -187,7 +187,7 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
             bar.inc(bytes);
             if done > 0 {
                 let n = files.fetch_add(done, Ordering::Relaxed) + done;
-                bar.set_message(format!("{n} files"));
+                bar.set_message(format!("{n} {}", if n == 1 { "file" } else { "files" }));
             }
         }
     };
@@ -229,6 +229,7 @@ fn progress_bar() -> indicatif::ProgressBar {
         )
         .expect("a valid template"),
     );
+    bar.set_message("0 files");
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
