@@ -44,7 +44,9 @@ build() {
 	cargo build --release
 	cargo build --release --example gencorpus
 	mkdir -p "$OUT"
-	cp target/release/faultline "$BIN"
+	# A copy renamed into place: another run may be executing the previous copy.
+	cp target/release/faultline "$BIN.$$"
+	mv -f "$BIN.$$" "$BIN"
 	local head dirty
 	head=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 	# Uncommitted changes to what goes into the binary (the benchmark's own files do not count).
