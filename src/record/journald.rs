@@ -2,9 +2,50 @@
 //! `Oct 14 09:15:03 host elastic-agent[2231]: <inner>`, also with `-o short-precise` fractions.
 //! The prefix has no year, so it gives no timestamp: only the inner line's own one is used. Also
 //! owns the `host ident[pid]: ` part, which `journalctl -o short-iso` puts after a full time (see
-//! [`super::prefix::timestamp`]).
+//! [`super::prefix::timestamp`]), and the JSON export of `journalctl -o json`, whose `MESSAGE` is
+//! the inner line, `__REALTIME_TIMESTAMP` the time in microseconds and `PRIORITY` the level.
 
-use super::{unwrap_inner, Record};
+use serde_json::Value;
+
+use super::json::Fields;
+use super::{decode_owned, unwrap_inner, Level, Record};
+
+/// Decodes `fields` when they are a `journalctl -o json` entry: a string `MESSAGE` beside
+/// `__REALTIME_TIMESTAMP` or `PRIORITY`. The inner line's own timestamp and level win.
+pub(super) fn decode_json(fields: &mut Fields, depth: usize) -> Option<Record<'static>> {
+    let mut message = None;
+    let mut micros = None;
+    let mut priority = None;
+    for (i, (key, value)) in fields.0.iter().enumerate() {
+        match (key.as_str(), value) {
+            ("MESSAGE", Value::String(_)) => message = Some(i),
+            ("__REALTIME_TIMESTAMP", Value::String(t)) => micros = t.parse::<i64>().ok(),
+            ("PRIORITY", Value::String(p)) => priority = p.parse::<u8>().ok(),
+            _ => {}
+        }
+    }
+    let message = message?;
+    if micros.is_none() && priority.is_none() {
+        return None;
+    }
+    let Value::String(inner) = std::mem::take(&mut fields.0[message].1) else {
+        return None;
+    };
+    let mut record = decode_owned(inner, depth + 1);
+    if record.ts.is_none() {
+        record.ts = micros.and_then(|us| jiff::Timestamp::from_microsecond(us).ok());
+    }
+    if record.level.is_none() {
+        // syslog priorities: 0–3 emergency to error, 4 warning, 5–6 notice and info, 7 debug.
+        record.level = priority.map(|p| match p {
+            0..=3 => Level::Error,
+            4 => Level::Warn,
+            5 | 6 => Level::Info,
+            _ => Level::Debug,
+        });
+    }
+    Some(record)
+}
 
 const MONTHS: [&[u8; 3]; 12] = [
     b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
@@ -82,6 +123,30 @@ pub(super) fn ident(s: &str, need_pid: bool) -> Option<&str> {
 fn digits(b: &[u8], i: usize) -> usize {
     b.get(i..)
         .map_or(0, |b| b.iter().take_while(|c| c.is_ascii_digit()).count())
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::super::{decode, Level};
+
+    #[test]
+    fn journalctl_json_entry_unwraps_its_message() {
+        let line = br#"{"__REALTIME_TIMESTAMP":"1760433303512000","PRIORITY":"6","_SYSTEMD_UNIT":"elastic-agent.service","SYSLOG_IDENTIFIER":"elastic-agent","MESSAGE":"{\"level\":\"error\",\"msg\":\"failed to register Cloud Connected Mode: dial tcp: lookup api.elastic-cloud.com: no such host\"}"}"#;
+        let r = decode(line);
+        assert_eq!(
+            r.text,
+            "failed to register Cloud Connected Mode: dial tcp: lookup api.elastic-cloud.com: no such host"
+        );
+        assert_eq!(r.level, Some(Level::Error));
+        assert_eq!(r.ts, Some("2025-10-14T09:15:03.512Z".parse().unwrap()));
+    }
+
+    #[test]
+    fn journalctl_json_plain_message_takes_priority_as_level() {
+        let r = decode(br#"{"__REALTIME_TIMESTAMP":"1760433303512000","PRIORITY":"3","MESSAGE":"connect: connection refused"}"#);
+        assert_eq!(r.text, "connect: connection refused");
+        assert_eq!(r.level, Some(Level::Error));
+    }
 }
 
 #[cfg(test)]

@@ -89,6 +89,9 @@ pub(super) fn decode(line: &str, depth: usize) -> Option<Record<'static>> {
         if let Some(record) = docker::decode(&mut fields, depth) {
             return Some(record);
         }
+        if let Some(record) = super::journald::decode_json(&mut fields, depth) {
+            return Some(record);
+        }
     }
     log_object(fields)
 }
