@@ -253,3 +253,17 @@ fn secrets_are_masked_in_samples() {
     let r = run_stdin(&[], line.as_bytes());
     assert!(!r.stdout.contains("s3cr3tPass"), "{}", r.stdout);
 }
+
+#[test]
+fn colour_follows_the_color_flag() {
+    let r = run_stdin(&["--color", "always"], PROXY_LINE.as_bytes());
+    assert!(
+        r.stdout.contains("\x1b[1;31mfailing\x1b[0m"),
+        "{}",
+        r.stdout
+    );
+    // Piped output is plain by default.
+    let r = run_stdin(&[], PROXY_LINE.as_bytes());
+    assert!(!r.stdout.contains('\x1b'), "{}", r.stdout);
+    assert!(r.stdout.contains("registration  failing"), "{}", r.stdout);
+}
