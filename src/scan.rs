@@ -126,9 +126,9 @@ pub fn scan_chunk(
         }
         let mut rec = decode(raw);
         let mut sample = String::from_utf8_lossy(raw);
-        // A CRI partial line: join the parts that follow (and precede) into one record.
+        // A split line (CRI `P` parts, Docker's 16 KiB pieces): join the parts around it.
         let mut first_line_no = line_no;
-        if rec.part == Part::Partial || (is_cri(raw) && start > 0) {
+        if rec.part == Part::Partial || (start > 0 && (is_cri(raw) || is_docker(raw))) {
             if let Some((joined, parts_before, joined_end)) = join_cri(buf, start, end, &rec) {
                 rec = joined;
                 sample = rec.text.clone();
@@ -259,6 +259,25 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// Whether a raw line may be the part of a split line, judged without decoding it: a CRI line
+/// tagged `P`, or a Docker json-file entry whose `log` does not end with an escaped newline.
+fn may_be_part(line: &[u8]) -> bool {
+    if is_cri(line) {
+        return is_cri_part(line);
+    }
+    is_docker(line) && memmem::find(line, br#"\n","#).is_none()
+}
+
+/// Whether a CRI line is tagged `P`.
+fn is_cri_part(line: &[u8]) -> bool {
+    is_cri(line) && memchr(b' ', line).is_some_and(|sp| line.get(sp + 8) == Some(&b'P'))
+}
+
+/// Whether a line looks like a Docker json-file entry (whose parts may continue a split line).
+fn is_docker(line: &[u8]) -> bool {
+    line.starts_with(b"{\"log\":")
+}
+
 /// Whether a line looks like a CRI line (`<RFC 3339> stdout|stderr F|P …`).
 fn is_cri(line: &[u8]) -> bool {
     let Some(sp) = memchr(b' ', line) else {
@@ -270,7 +289,7 @@ fn is_cri(line: &[u8]) -> bool {
         && rest.get(7).is_some_and(|&b| b == b'P' || b == b'F')
 }
 
-/// Joins the CRI parts around the line at `start..end`: the `P` lines right before it and, if it is
+/// Joins the CRI (or Docker json-file) parts around the line at `start..end`: the `P` lines right before it and, if it is
 /// itself a `P` line, the lines after it up to the closing `F`. Returns the joined record and the
 /// number of parts before the line, and the end of its last part; `None` when there is nothing to
 /// join.
@@ -286,7 +305,11 @@ fn join_cri<'a>(
     while s > 0 && before.len() < MAX_PARTS {
         let prev_end = s - 1;
         let prev_start = memrchr(b'\n', &buf[..prev_end]).map_or(0, |i| i + 1);
-        let prev = decode(trim_cr(&buf[prev_start..prev_end]));
+        let prev_raw = trim_cr(&buf[prev_start..prev_end]);
+        if !may_be_part(prev_raw) {
+            break;
+        }
+        let prev = decode(prev_raw);
         if prev.part != Part::Partial {
             break;
         }
@@ -302,11 +325,12 @@ fn join_cri<'a>(
                 break;
             }
             let next_end = memchr(b'\n', &buf[next_start..]).map_or(buf.len(), |i| next_start + i);
-            let next = decode(trim_cr(&buf[next_start..next_end]));
-            let last = next.part == Part::Full;
-            if !is_cri(&buf[next_start..next_end]) {
+            let next_raw = trim_cr(&buf[next_start..next_end]);
+            if !is_cri(next_raw) && !is_docker(next_raw) {
                 break;
             }
+            let next = decode(next_raw);
+            let last = next.part == Part::Full;
             after.push(next);
             e = next_end;
             if last {
@@ -349,8 +373,7 @@ fn ends_in_cri_part(buf: &[u8], end: usize) -> bool {
     }
     let line_end = end - 1;
     let line_start = memrchr(b'\n', &buf[..line_end]).map_or(0, |i| i + 1);
-    let line = trim_cr(&buf[line_start..line_end]);
-    is_cri(line) && memchr(b' ', line).is_some_and(|sp| line.get(sp + 8) == Some(&b'P'))
+    is_cri_part(trim_cr(&buf[line_start..line_end]))
 }
 
 /// Moves a block end (just after a newline) back before any trailing CRI `P` parts, so a split
@@ -935,6 +958,27 @@ mod tests {
             !p.events.iter().any(|e| e.pos.line == 6),
             "the F part is not counted again"
         );
+    }
+
+    #[test]
+    fn docker_split_lines_are_joined() {
+        let m = Matcher::new(crate::rules::RuleSet::builtin().unwrap());
+        // One zap line that Docker split in three, the anchor cut across the pieces.
+        let buf = concat!(
+            r#"{"log":"healthy\n","stream":"stderr","time":"2025-10-14T09:15:00Z"}"#,
+            "\n",
+            r#"{"log":"{\"level\":\"error\",\"msg\":\"Exporting failed. Dro","stream":"stderr","time":"2025-10-14T09:15:05Z"}"#,
+            "\n",
+            r#"{"log":"pping data.\",\"error\":\"no more retries left: dial tcp: lookup otel-auto-ops.eu-west-1.aws.svc.elastic.cloud: no such ","stream":"stderr","time":"2025-10-14T09:15:05Z"}"#,
+            "\n",
+            r#"{"log":"host\"}\n","stream":"stderr","time":"2025-10-14T09:15:05Z"}"#,
+            "\n",
+        );
+        let p = scan_chunk(&m, buf.as_bytes(), 0, 1, &EVENTS);
+        assert_eq!(p.events.len(), 1, "{:?}", p.events);
+        assert_eq!(p.events[0].pos.line, 2);
+        assert_eq!(p.events[0].component, Component::Export);
+        assert_eq!(p.events[0].cause, "dns");
     }
 
     #[test]

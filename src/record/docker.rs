@@ -3,7 +3,8 @@
 //! escapes (`\u003c`, `\"`); this file takes the `log` string, drops its line terminator and
 //! decodes it as a line of its own. The inner line's timestamp and level win; the envelope's `time`
 //! stands in when the inner line has none. `stream` says nothing about the level (Go programs log
-//! everything to stderr).
+//! everything to stderr). An entry whose `log` has no line terminator is one part of a line Docker
+//! split at 16 KiB: it is marked [`Part::Partial`](super::Part) for the scanner to join.
 
 use serde_json::Value;
 
@@ -32,11 +33,17 @@ pub(super) fn decode(fields: &mut Fields, depth: usize) -> Option<Record<'static
     let Value::String(mut inner) = std::mem::take(&mut fields.0[log].1) else {
         return None;
     };
+    // Docker splits a line longer than 16 KiB into entries whose `log` has no line terminator:
+    // all but the last are parts of one line.
+    let partial = !inner.ends_with('\n');
     let len = inner.trim_end_matches(['\n', '\r']).len();
     inner.truncate(len);
     let mut record = decode_owned(inner, depth + 1);
     if record.ts.is_none() {
         record.ts = ts;
+    }
+    if partial {
+        record.part = super::Part::Partial;
     }
     Some(record)
 }
