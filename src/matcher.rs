@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
-use memchr::memmem;
 
 use crate::record::{Level, Record};
 use crate::rules::{Component, RuleKind, RuleSet, Severity};
@@ -34,6 +33,17 @@ pub enum Verdict {
     },
     /// A failure.
     Failure(Failure),
+}
+
+/// What the prefilter can tell of a candidate line without decoding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quick {
+    /// A plain ignore rule (no regex, no `unless`) holds the line: it is healthy.
+    Ignored,
+    /// The line holds only plain success anchors of this component.
+    Success(Component),
+    /// The line must be decoded and classified.
+    Decode,
 }
 
 /// A classified failing line.
@@ -71,9 +81,9 @@ pub struct Matcher {
     fixes: Vec<Option<usize>>,
     /// Fix for a failure with no rule naming a cause, per component: indexed by the component rule.
     unknown_fixes: Vec<Option<usize>>,
-    /// The anchors whose rules are all plain success rules (no regex, no `unless`) of one
-    /// component: searched on their own, not by the buffer scan.
-    successes: Vec<(memmem::Finder<'static>, Component)>,
+    /// For each anchor: the component, if every rule of the anchor is a plain success rule of it
+    /// (no regex, no `unless`), so a line holding only such anchors needs no decoding.
+    anchor_success: Vec<Option<Component>>,
 }
 
 impl Matcher {
@@ -113,16 +123,13 @@ impl Matcher {
                 component
             })
             .collect::<Vec<Option<Component>>>();
-        // The buffer scan needs only the anchors that can make a line a failure: an ignore rule
-        // only matters on a line a failure anchor already made a candidate, and the anchors of
-        // plain success rules are counted separately (see `successes`), since only the last
-        // success of a chunk matters and they are the most frequent lines of a healthy log.
+        // The buffer scan needs only the anchors that can make a line count: an ignore rule only
+        // matters on a line some failure or success anchor already made a candidate.
         let scan_anchors: Vec<usize> = (0..anchors.len())
             .filter(|&i| {
-                anchor_success[i].is_none()
-                    && anchor_rules[i]
-                        .iter()
-                        .any(|&r| set.rules[r as usize].kind != RuleKind::Ignore)
+                anchor_rules[i]
+                    .iter()
+                    .any(|&r| set.rules[r as usize].kind != RuleKind::Ignore)
             })
             .collect();
         let scan = AhoCorasick::builder()
@@ -130,13 +137,6 @@ impl Matcher {
             .kind(Some(AhoCorasickKind::DFA))
             .build(scan_anchors.iter().map(|&i| &anchors[i]))
             .expect("anchors are plain literals of bounded size");
-        let successes = anchor_success
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                c.map(|c| (memmem::Finder::new(anchors[i].as_bytes()).into_owned(), c))
-            })
-            .collect();
         let all = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .build(&anchors)
@@ -165,7 +165,7 @@ impl Matcher {
         Matcher {
             ignore,
             scan_anchors,
-            successes,
+            anchor_success,
             set,
             scan,
             all,
@@ -184,19 +184,10 @@ impl Matcher {
     /// The unique anchors the buffer scan searches for (those of failure and success rules), in
     /// rule order: the literals a `grep -F -f` would need to find the same candidate lines.
     pub fn anchors(&self) -> Vec<&str> {
-        let success = self.successes.iter().map(|(f, _)| f.needle());
         self.scan_anchors
             .iter()
-            .map(|&i| self.anchors[i].as_bytes())
-            .chain(success)
-            .map(|a| std::str::from_utf8(a).expect("anchors come from TOML strings"))
+            .map(|&i| self.anchors[i].as_str())
             .collect()
-    }
-
-    /// The literals of plain success rules, with their component: a line holding one (and no
-    /// failure anchor) shows that the component works.
-    pub fn success_literals(&self) -> &[(memmem::Finder<'static>, Component)] {
-        &self.successes
     }
 
     /// The first anchor at or after `start` in `haystack`: its start, end and anchor index.
@@ -213,11 +204,31 @@ impl Matcher {
             })
     }
 
-    /// Whether a plain ignore rule (no regex, no `unless`) holds a candidate line: it is healthy
-    /// and needs no decoding.
+    /// What can be said of a candidate line before decoding it, given the first anchor found in it
+    /// (`anchor` at `at`): that it holds only plain success anchors of one component, that a plain
+    /// ignore rule holds it, or that it must be decoded and classified. (A success-only line is
+    /// healthy either way, so it is not checked against the ignore rules.)
     #[inline]
-    pub fn ignored(&self, line: &[u8]) -> bool {
-        self.ignore.as_ref().is_some_and(|ac| ac.is_match(line))
+    pub fn quick(&self, line: &[u8], at: usize, anchor: usize) -> Quick {
+        if let Some(component) = self.anchor_success[anchor] {
+            let mut from = at + 1;
+            let only_success = loop {
+                match self.find_anchor(line, from) {
+                    None => break true,
+                    Some((start, _, next)) if self.anchor_success[next] == Some(component) => {
+                        from = start + 1;
+                    }
+                    Some(_) => break false,
+                }
+            };
+            if only_success {
+                return Quick::Success(component);
+            }
+        }
+        if self.ignore.as_ref().is_some_and(|ac| ac.is_match(line)) {
+            return Quick::Ignored;
+        }
+        Quick::Decode
     }
 
     /// Classifies one decoded record.
@@ -569,19 +580,25 @@ examples = ["completed fetching node_stats metricset"]
     }
 
     #[test]
-    fn plain_ignores_and_successes_are_known_before_decoding() {
+    fn quick_verdicts_need_no_decoding() {
         let m = matcher(RULES);
-        assert!(m.ignored(b"dial tcp 169.254.169.254:80: connect: connection refused"));
-        assert!(!m.ignored(b"connect: connection refused"));
-        let successes: Vec<(&[u8], Component)> = m
-            .success_literals()
-            .iter()
-            .map(|(f, c)| (f.needle(), *c))
-            .collect();
+        let quick = |line: &str| {
+            let (at, _, anchor) = m.find_anchor(line.as_bytes(), 0).unwrap();
+            m.quick(line.as_bytes(), at, anchor)
+        };
         assert_eq!(
-            successes,
-            vec![(&b"completed fetching"[..], Component::Cluster)]
+            quick("completed fetching node_stats metricset"),
+            Quick::Success(Component::Cluster)
         );
+        assert_eq!(
+            quick("completed fetching x: connection refused"),
+            Quick::Decode
+        );
+        assert_eq!(
+            quick("dial tcp 169.254.169.254:80: connect: connection refused"),
+            Quick::Ignored
+        );
+        assert_eq!(quick("connect: connection refused"), Quick::Decode);
     }
 
     #[test]
@@ -622,7 +639,7 @@ examples = ["completed fetching node_stats metricset"]
     #[test]
     fn anchors_are_deduplicated_and_found_in_buffers() {
         let m = matcher(RULES);
-        // The ignore rule's anchor only vetoes candidates; the success literal is searched apart.
+        // The ignore rule's anchor is not searched in buffers: it only vetoes candidates.
         assert_eq!(
             m.anchors(),
             vec![
@@ -633,7 +650,8 @@ examples = ["completed fetching node_stats metricset"]
             ]
         );
         let buf = b"healthy\n169.254.169.254\ncompleted fetching\nconnect: connection refused\n";
-        assert_eq!(m.find_anchor(buf, 0), Some((52, 70, 0)));
+        assert_eq!(m.find_anchor(buf, 0), Some((24, 42, 4)));
+        assert_eq!(m.find_anchor(buf, 43), Some((52, 70, 0)));
         assert_eq!(m.find_anchor(buf, 70), None);
     }
 }

@@ -14,7 +14,7 @@ use memchr::{memchr, memmem, memrchr};
 use rayon::prelude::*;
 
 use crate::findings::{Aggregation, Pos};
-use crate::matcher::{Matcher, Verdict};
+use crate::matcher::{Matcher, Quick, Verdict};
 use crate::record::{decode, Part, Record};
 use crate::rules::{Component, Severity};
 
@@ -108,8 +108,11 @@ pub fn scan_chunk(
     let mut pos = 0usize;
     let mut counted = 0usize;
     let mut newlines = 0u64;
+    // The last success-only line of each component: (start, end, line number). Only the last one
+    // matters for status, so only it is decoded, at the end.
+    let mut last_success: [Option<(usize, usize, u64)>; 4] = [None; 4];
     while pos < buf.len() {
-        let Some((hit, hit_end, _)) = matcher.find_anchor(buf, pos) else {
+        let Some((hit, hit_end, anchor)) = matcher.find_anchor(buf, pos) else {
             break;
         };
         let start = memrchr(b'\n', &buf[pos..hit]).map_or(pos, |i| pos + i + 1);
@@ -119,10 +122,21 @@ pub fn scan_chunk(
         let line_no = first_line + newlines;
         out.agg.stats.candidates += 1;
         let raw = trim_cr(&buf[start..end]);
-        if matcher.ignored(raw) {
-            out.agg.stats.ignored += 1;
-            pos = end + 1;
-            continue;
+        match matcher.quick(raw, hit - start, anchor) {
+            Quick::Ignored => {
+                out.agg.stats.ignored += 1;
+                pos = end + 1;
+                continue;
+            }
+            // With a time window the line's own timestamp decides, so it must be decoded.
+            Quick::Success(c) if !opts.filters_time() => {
+                out.agg.stats.successes += 1;
+                out.agg.components[c as usize].successes += 1;
+                last_success[c as usize] = Some((start, end, line_no));
+                pos = end + 1;
+                continue;
+            }
+            Quick::Success(_) | Quick::Decode => {}
         }
         let mut rec = decode(raw);
         let mut sample = String::from_utf8_lossy(raw);
@@ -171,83 +185,13 @@ pub fn scan_chunk(
     }
     newlines += count_newlines(&buf[counted.min(buf.len())..]);
     out.newlines = newlines;
-    scan_successes(matcher, buf, source, first_line, opts, &mut out);
-    out
-}
-
-/// Counts the lines of plain success rules and records the last one of each component that holds
-/// no failure anchor (status needs only the last success). Without a time window only that last
-/// line is decoded; with one, every success line is, since its own timestamp decides.
-fn scan_successes(
-    matcher: &Matcher,
-    buf: &[u8],
-    source: u32,
-    first_line: u64,
-    opts: &ScanOptions,
-    out: &mut Partial,
-) {
-    let line_at = |at: usize| {
-        let start = memrchr(b'\n', &buf[..at]).map_or(0, |i| i + 1);
-        let end = memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
-        (start, end)
-    };
-    // Line numbers from the end of the buffer: the last success is usually near it.
-    let line_no = |start: usize| first_line + out.newlines - count_newlines(&buf[start..]);
-    for (finder, component) in matcher.success_literals() {
-        let c = *component as usize;
-        if !opts.filters_time() {
-            let n = finder.find_iter(buf).count() as u64;
-            out.agg.stats.successes += n;
-            out.agg.components[c].successes += n;
-            let needle = finder.needle();
-            let mut limit = buf.len();
-            for _ in 0..MAX_PARTS {
-                let Some(at) = memmem::rfind(&buf[..limit], needle) else {
-                    break;
-                };
-                let (start, end) = line_at(at);
-                let line = trim_cr(&buf[start..end]);
-                if matcher.find_anchor(line, 0).is_none() {
-                    let pos = Pos {
-                        source,
-                        line: line_no(start),
-                        ts: decode(line).ts,
-                    };
-                    out.agg.note_success(*component, pos);
-                    break;
-                }
-                limit = start;
-            }
-            continue;
-        }
-        let mut last_line_start = usize::MAX;
-        let mut last_kept = None;
-        for at in finder.find_iter(buf) {
-            let (start, end) = line_at(at);
-            if start == last_line_start {
-                continue;
-            }
-            last_line_start = start;
-            let line = trim_cr(&buf[start..end]);
-            let ts = decode(line).ts;
-            if matcher.find_anchor(line, 0).is_some() || !opts.keeps(ts) {
-                continue;
-            }
-            out.agg.stats.successes += 1;
-            out.agg.components[c].successes += 1;
-            last_kept = Some((start, ts));
-        }
-        if let Some((start, ts)) = last_kept {
-            out.agg.note_success(
-                *component,
-                Pos {
-                    source,
-                    line: line_no(start),
-                    ts,
-                },
-            );
+    for (c, last) in Component::ALL.into_iter().zip(last_success) {
+        if let Some((start, end, line)) = last {
+            let ts = decode(trim_cr(&buf[start..end])).ts;
+            out.agg.note_success(c, Pos { source, line, ts });
         }
     }
+    out
 }
 
 #[inline]
