@@ -338,7 +338,7 @@ impl Matcher {
         let rule_regexes = rules
             .iter()
             .flatten()
-            .filter_map(|&r| self.set.rules[r].regex.as_ref());
+            .filter_map(|&r| self.set.rules[r].regex.as_deref());
         let value_regexes = self.set.values.iter().map(|v| &v.regex);
         for re in rule_regexes.chain(value_regexes) {
             let names: Vec<&str> = re.capture_names().flatten().collect();

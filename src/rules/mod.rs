@@ -7,6 +7,7 @@ mod schema;
 
 use std::fmt;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::Serialize;
@@ -161,7 +162,7 @@ pub struct Rule {
     /// Literals; any one present makes the line a candidate.
     pub anchors: Vec<String>,
     /// Must match the decoded text, when present.
-    pub regex: Option<Regex>,
+    pub regex: Option<Pattern>,
     /// Literals that veto the rule.
     pub unless: Vec<String>,
     /// One line: what the rule means.
@@ -172,6 +173,63 @@ pub struct Rule {
     pub counterexamples: Vec<String>,
     /// Where the rule is defined.
     pub origin: Origin,
+}
+
+/// A rule's regex. A built-in one is only checked for syntax when the rules load and is compiled
+/// the first time a line needs it (a healthy log needs few of them); one from a user's file is
+/// compiled at once, so every error is reported with its file and line.
+pub struct Pattern {
+    source: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl Pattern {
+    /// A pattern compiled on first use. `source` must be known to compile (the built-in rules,
+    /// all compiled by the tests).
+    fn lazy(source: String) -> Pattern {
+        Pattern {
+            source,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// A pattern already compiled.
+    fn compiled(regex: Regex) -> Pattern {
+        Pattern {
+            source: regex.as_str().to_string(),
+            compiled: OnceLock::from(regex),
+        }
+    }
+
+    /// The pattern's text.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+}
+
+impl std::ops::Deref for Pattern {
+    type Target = Regex;
+
+    fn deref(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            Regex::new(&self.source).expect("built-in patterns are compiled by the tests")
+        })
+    }
+}
+
+impl Clone for Pattern {
+    fn clone(&self) -> Pattern {
+        Pattern {
+            source: self.source.clone(),
+            compiled: self.compiled.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Pattern").field(&self.source).finish()
+    }
 }
 
 /// A regex whose named groups are captured from every failing line.
@@ -249,7 +307,7 @@ impl RuleSet {
     pub fn builtin() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         for (name, text) in BUILTIN {
-            set.merge(RuleSet::parse(name, text)?);
+            set.merge(schema::parse(name, text, true)?);
         }
         set.check_references()?;
         Ok(set)
@@ -271,7 +329,7 @@ impl RuleSet {
 
     /// Parses and validates one rule file's text; `name` is used in error messages.
     pub fn parse(name: &str, text: &str) -> Result<RuleSet, RuleError> {
-        schema::parse(name, text)
+        schema::parse(name, text, false)
     }
 
     /// Adds `other` to this set: a rule, fix or code whose id matches one already here replaces it
@@ -420,10 +478,14 @@ mod tests {
     }
 
     #[test]
-    fn builtin_set_loads() {
+    fn builtin_set_loads_and_every_pattern_compiles() {
         let set = RuleSet::builtin().expect("built-in rules are valid");
         for rule in &set.rules {
             assert!(!rule.examples.is_empty(), "{} has no example", rule.id);
+            if let Some(p) = &rule.regex {
+                // Compiled lazily at run time: a pattern that does not compile must fail here.
+                Regex::new(p.as_str()).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+            }
         }
     }
 

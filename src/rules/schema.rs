@@ -5,7 +5,7 @@ use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Code, Component, Fix, Origin, Rule, RuleKind, RuleSet, Severity, ValueRule};
+use super::{Code, Component, Fix, Origin, Pattern, Rule, RuleKind, RuleSet, Severity, ValueRule};
 
 /// A rule file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -136,7 +136,9 @@ impl<'a> Lines<'a> {
     }
 }
 
-pub(super) fn parse(file: &str, text: &str) -> Result<RuleSet, RuleError> {
+/// Parses a rule file. With `lazy`, rule regexes are only checked for syntax here and compiled on
+/// first use (for the built-in files, which the tests compile in full).
+pub(super) fn parse(file: &str, text: &str, lazy: bool) -> Result<RuleSet, RuleError> {
     let lines = Lines::new(file, text);
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let origin = lines.origin(e.span().map_or(0, |s| s.start));
@@ -144,7 +146,7 @@ pub(super) fn parse(file: &str, text: &str) -> Result<RuleSet, RuleError> {
     })?;
     let mut set = RuleSet::default();
     for raw_rule in raw.rule {
-        let rule = rule(&lines, raw_rule)?;
+        let rule = rule(&lines, raw_rule, lazy)?;
         if let Some(other) = set.rules.iter().find(|r| r.id == rule.id) {
             return Err(RuleError::invalid(
                 &rule.origin,
@@ -204,7 +206,7 @@ pub(super) fn parse(file: &str, text: &str) -> Result<RuleSet, RuleError> {
     Ok(set)
 }
 
-fn rule(lines: &Lines, raw: Spanned<RawRule>) -> Result<Rule, RuleError> {
+fn rule(lines: &Lines, raw: Spanned<RawRule>, lazy: bool) -> Result<Rule, RuleError> {
     let origin = lines.at(&raw);
     let raw = raw.into_inner();
     let id = kebab(lines, &raw.id, "rule id")?;
@@ -272,7 +274,13 @@ fn rule(lines: &Lines, raw: Spanned<RawRule>) -> Result<Rule, RuleError> {
         anchors.push(a.clone());
     }
     let regex = match &raw.regex {
-        Some(r) => Some(compile(lines, r)?),
+        Some(r) if lazy => {
+            regex_syntax::Parser::new()
+                .parse(r.get_ref())
+                .map_err(|e| invalid_regex(lines, r, &e.to_string()))?;
+            Some(Pattern::lazy(r.get_ref().clone()))
+        }
+        Some(r) => Some(Pattern::compiled(compile(lines, r)?)),
         None => None,
     };
     let examples = match raw.examples {
@@ -309,16 +317,12 @@ fn rule(lines: &Lines, raw: Spanned<RawRule>) -> Result<Rule, RuleError> {
 }
 
 fn compile(lines: &Lines, pattern: &Spanned<String>) -> Result<Regex, RuleError> {
-    Regex::new(pattern.get_ref()).map_err(|e| {
-        let detail = e.to_string();
-        let last = detail
-            .lines()
-            .last()
-            .unwrap_or("invalid regex")
-            .trim()
-            .to_string();
-        lines.err(pattern, format!("invalid regex: {last}"))
-    })
+    Regex::new(pattern.get_ref()).map_err(|e| invalid_regex(lines, pattern, &e.to_string()))
+}
+
+fn invalid_regex(lines: &Lines, pattern: &Spanned<String>, detail: &str) -> RuleError {
+    let last = detail.lines().last().unwrap_or("invalid regex").trim();
+    lines.err(pattern, format!("invalid regex: {last}"))
 }
 
 fn kebab(lines: &Lines, s: &Spanned<String>, what: &str) -> Result<String, RuleError> {
@@ -365,7 +369,7 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> String {
-        parse("my.toml", text).unwrap_err().to_string()
+        parse("my.toml", text, false).unwrap_err().to_string()
     }
 
     #[test]
