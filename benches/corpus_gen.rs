@@ -392,6 +392,20 @@ impl Segment {
     }
 }
 
+/// The debug line the receiver writes before it registers the cluster with Cloud Connect.
+fn cloud_connect_request(seg: &Segment) -> Event {
+    Event::new(
+        Level::Debug,
+        Who::Receiver,
+        "metricset/register.go:160",
+        "autoops_es",
+        "Sending Cloud Connect request".into(),
+    )
+    .func(REGISTER_FUNC)
+    .s("url", CCM_API)
+    .s("cluster_uuid", seg.cluster_id.clone())
+}
+
 /// Healthy line kinds and their weights (per mille of the steady-state healthy lines).
 pub const HEALTHY: [(&str, u32); 16] = [
     ("fetching X metricset", 210),
@@ -718,16 +732,7 @@ impl Generator {
                 },
             )
             .s("otelcol.pipeline.id", "logs"),
-            10 => Event::new(
-                Level::Debug,
-                Who::Receiver,
-                "metricset/register.go:160",
-                "autoops_es",
-                "Sending Cloud Connect request".into(),
-            )
-            .func(REGISTER_FUNC)
-            .s("url", CCM_API)
-            .s("cluster_uuid", seg.cluster_id.clone()),
+            10 => cloud_connect_request(seg),
             11 => {
                 let path = self.rng.pick(&[
                     "/sys/fs/cgroup/cpuacct/cpuacct.usage",
@@ -926,17 +931,7 @@ impl Generator {
             )
             .func(REGISTER_FUNC),
         );
-        block.push(
-            rcv(
-                Level::Debug,
-                "metricset/register.go:160",
-                "autoops_es",
-                "Sending Cloud Connect request".into(),
-            )
-            .func(REGISTER_FUNC)
-            .s("url", CCM_API)
-            .s("cluster_uuid", seg.cluster_id.clone()),
-        );
+        block.push(cloud_connect_request(&seg));
         block.push(
             rcv(
                 Level::Info,
