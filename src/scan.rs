@@ -299,13 +299,10 @@ fn join_cri<'a>(
         level = level.or(part.level);
     }
     // The whole line decoded again: the joined text may itself be a structured log line.
-    let inner = decode(text.as_bytes());
-    let joined = Record {
-        text: std::borrow::Cow::Owned(inner.text.into_owned()),
-        level: inner.level.or(level),
-        ts: inner.ts.or(ts),
-        part: Part::Full,
-    };
+    let mut joined = decode(text.as_bytes()).into_owned();
+    joined.level = joined.level.or(level);
+    joined.ts = joined.ts.or(ts);
+    joined.part = Part::Full;
     Some((joined, before.len(), e))
 }
 

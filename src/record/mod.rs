@@ -20,7 +20,6 @@
 //! decoded at any depth.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use jiff::Timestamp;
 
@@ -77,22 +76,6 @@ impl Level {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|&(_, level)| level)
-    }
-
-    /// The level's lower-case name: `debug`, `info`, `warn` or `error`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Debug => "debug",
-            Level::Info => "info",
-            Level::Warn => "warn",
-            Level::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -449,7 +432,6 @@ mod tests {
         for name in ["", "verbose", "errors", "\x1b[31m", "e"] {
             assert_eq!(Level::parse(name), None, "{name:?}");
         }
-        assert_eq!(Level::Warn.to_string(), "warn");
         assert!(Level::Error > Level::Warn && Level::Info > Level::Debug);
     }
 

@@ -374,20 +374,6 @@ impl RuleSet {
         Ok(())
     }
 
-    /// Every cause name the set uses, sorted.
-    pub fn causes(&self) -> Vec<&str> {
-        let mut causes: Vec<&str> = self
-            .rules
-            .iter()
-            .filter_map(|r| r.cause.as_deref())
-            .chain(self.fixes.iter().filter_map(|f| f.cause.as_deref()))
-            .chain(std::iter::once("unknown"))
-            .collect();
-        causes.sort_unstable();
-        causes.dedup();
-        causes
-    }
-
     /// The fix for a finding: by rule, then (component, cause), (component, any), (any, cause),
     /// (any, any).
     pub fn fix_for(&self, rule: &str, component: Component, cause: &str) -> Option<usize> {

@@ -75,13 +75,33 @@ impl StdinReader {
 }
 
 impl StdinReader {
-    /// Makes `buf` the pending data and hands the consumed buffer back for reuse.
-    fn take(&mut self, buf: Vec<u8>) {
-        let used = std::mem::replace(&mut self.pending, buf);
-        self.at = 0;
-        if used.capacity() > 0 {
-            let _ = self.free_tx.send(used);
+    /// Takes what the reading thread sent: a block becomes the pending data (the consumed buffer
+    /// goes back for reuse, and the input is no longer quiet); a read error ends the stream and is
+    /// returned.
+    fn receive(&mut self, message: io::Result<Vec<u8>>) -> Option<io::Result<usize>> {
+        match message {
+            Ok(buf) => {
+                let used = std::mem::replace(&mut self.pending, buf);
+                self.at = 0;
+                if used.capacity() > 0 {
+                    let _ = self.free_tx.send(used);
+                }
+                self.quiet = Duration::ZERO;
+                self.idle_reported = false;
+                self.drained_reported = false;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
         }
+    }
+
+    /// The reading thread is gone: the stream has ended.
+    fn end(&mut self) -> io::Result<usize> {
+        self.done = true;
+        Ok(0)
     }
 }
 
@@ -99,18 +119,13 @@ impl Read for StdinReader {
             }
             if !self.drained_reported {
                 match self.rx.try_recv() {
-                    Ok(Ok(buf)) => {
-                        self.take(buf);
+                    Ok(message) => {
+                        if let Some(end) = self.receive(message) {
+                            return end;
+                        }
                         continue;
                     }
-                    Ok(Err(e)) => {
-                        self.done = true;
-                        return Err(e);
-                    }
-                    Err(TryRecvError::Disconnected) => {
-                        self.done = true;
-                        return Ok(0);
-                    }
+                    Err(TryRecvError::Disconnected) => return self.end(),
                     Err(TryRecvError::Empty) => {
                         self.drained_reported = true;
                         return Err(io::Error::new(
@@ -121,20 +136,12 @@ impl Read for StdinReader {
                 }
             }
             match self.rx.recv_timeout(TICK) {
-                Ok(Ok(buf)) => {
-                    self.take(buf);
-                    self.quiet = Duration::ZERO;
-                    self.idle_reported = false;
-                    self.drained_reported = false;
+                Ok(message) => {
+                    if let Some(end) = self.receive(message) {
+                        return end;
+                    }
                 }
-                Ok(Err(e)) => {
-                    self.done = true;
-                    return Err(e);
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.done = true;
-                    return Ok(0);
-                }
+                Err(RecvTimeoutError::Disconnected) => return self.end(),
                 Err(RecvTimeoutError::Timeout) => {
                     self.quiet += TICK;
                     if self.quiet >= IDLE && !self.idle_reported {
