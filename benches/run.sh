@@ -121,32 +121,35 @@ PY
 # faultline exits 1 when it has findings: that is success here.
 FL_OK='|| [ $? -eq 1 ]'
 
+# timed FILE JSON WHAT HYPERFINE-ARGS…: warms FILE's pages, notes the machine's load, and runs
+# hyperfine once with the given commands, keeping /proc/stat before and after beside JSON.
+timed() {
+	local file=$1 json=$2 what=$3
+	shift 3
+	warm "$file"
+	note_busy "before $(basename "$json" .json)"
+	log "hyperfine: $what"
+	head -1 /proc/stat >"$json.stat"
+	hyperfine --warmup "$WARMUP" --runs "$RUNS" --export-json "$json" "$@"
+	head -1 /proc/stat >>"$json.stat"
+}
+
 # bench_main FILE JSON: the five commands side by side in one hyperfine run.
 bench_main() {
 	local file=$1 json=$2
-	warm "$file"
-	note_busy "before $(basename "$json" .json)"
-	log "hyperfine: $file"
-	head -1 /proc/stat >"$json.stat"
-	hyperfine --warmup "$WARMUP" --runs "$RUNS" --export-json "$json" \
+	timed "$file" "$json" "$file" \
 		-n "faultline scan FILE --format json" "$BIN scan $file --format json > /dev/null $FL_OK" \
 		-n "rg -c -F -f ANCHORS FILE" "rg -c -F -f $ANCHORS $file" \
 		-n "cat FILE" "cat $file > /dev/null" \
 		-n "cat FILE | faultline --format json" "cat $file | $BIN --format json > /dev/null $FL_OK" \
 		-n "cat FILE | rg -c -F -f ANCHORS" "cat $file | rg -c -F -f $ANCHORS"
-	head -1 /proc/stat >>"$json.stat"
 }
 
 bench_threads() {
 	local file=$1 json=$2
-	warm "$file"
-	note_busy "before $(basename "$json" .json)"
-	log "hyperfine: RAYON_NUM_THREADS=1 vs default, $file"
-	head -1 /proc/stat >"$json.stat"
-	hyperfine --warmup "$WARMUP" --runs "$RUNS" --export-json "$json" \
+	timed "$file" "$json" "RAYON_NUM_THREADS=1 vs default, $file" \
 		-n "RAYON_NUM_THREADS=1 faultline scan FILE" "RAYON_NUM_THREADS=1 $BIN scan $file --format json > /dev/null $FL_OK" \
 		-n "faultline scan FILE (default threads)" "$BIN scan $file --format json > /dev/null $FL_OK"
-	head -1 /proc/stat >>"$json.stat"
 }
 
 # rss NAME COMMAND...: runs COMMAND (whose last stage writes /usr/bin/time -v to $TIME_OUT) and
@@ -376,15 +379,10 @@ sizes_run() {
 	for size in "${sizes[@]}"; do
 		file=$(corpus mixed "$size" 0.5)
 		json=$OUT/sizes-$size.json
-		warm "$file"
-		note_busy "before sizes-$size"
-		log "hyperfine: $file"
-		head -1 /proc/stat >"$json.stat"
-	hyperfine --warmup "$WARMUP" --runs "$RUNS" --export-json "$json" \
+		timed "$file" "$json" "$file" \
 			-n "faultline scan FILE --format json" "$BIN scan $file --format json > /dev/null $FL_OK" \
 			-n "cat FILE | faultline --format json" "cat $file | $BIN --format json > /dev/null $FL_OK" \
 			-n "rg -c -F -f ANCHORS FILE" "rg -c -F -f $ANCHORS $file"
-		head -1 /proc/stat >>"$json.stat"
 		rows+=("[\"$size\", $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bytes"])' "$file.meta.json"), \"$json\"]")
 	done
 	local joined
