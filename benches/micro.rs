@@ -9,6 +9,7 @@ mod corpus_gen;
 use std::hint::black_box;
 use std::time::Duration;
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use faultline::matcher::{Matcher, Verdict};
 use faultline::record::decode;
@@ -35,14 +36,19 @@ fn buffer(failures_percent: f64) -> Vec<u8> {
     buf
 }
 
-/// Counts the anchors found by walking `find_anchor` over `buf` the way the scanner does (the scan
-/// resumes after each hit's line).
+/// Counts the anchor occurrences the prefilter finds in `buf`, as the scanner walks them.
 fn walk_anchors(m: &Matcher, buf: &[u8]) -> usize {
+    m.hits(buf).count()
+}
+
+/// The design the prefilter replaced, for comparison: one leftmost-first Aho-Corasick automaton
+/// over all scan anchors, resuming after each hit's line.
+fn walk_one_automaton(ac: &AhoCorasick, buf: &[u8]) -> usize {
     let mut pos = 0;
     let mut hits = 0;
-    while let Some((_, end, _)) = m.find_anchor(buf, pos) {
+    while let Some(m) = ac.find(Input::new(buf).span(pos..buf.len())) {
         hits += 1;
-        pos = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |i| end + i + 1);
+        pos = memchr::memchr(b'\n', &buf[m.end()..]).map_or(buf.len(), |i| m.end() + i + 1);
     }
     hits
 }
@@ -50,21 +56,32 @@ fn walk_anchors(m: &Matcher, buf: &[u8]) -> usize {
 fn prefilter(c: &mut Criterion) {
     let m = matcher();
     let healthy = buffer(0.0);
-    // The same lines without the candidates: what the automaton costs when it finds nothing.
+    // The same lines without the candidates: what the prefilter costs when it finds nothing.
     let quiet: Vec<u8> = healthy
         .split_inclusive(|&b| b == b'\n')
-        .filter(|line| m.find_anchor(line, 0).is_none())
+        .filter(|line| m.hits(line).next().is_none())
         .flatten()
         .copied()
         .collect();
+    let one = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(m.anchors())
+        .expect("anchors build");
     let mut group = c.benchmark_group("prefilter");
     group.throughput(Throughput::Bytes(healthy.len() as u64));
-    group.bench_function("find_anchor/healthy-4MiB", |b| {
+    group.bench_function("hits/healthy-4MiB", |b| {
         b.iter(|| walk_anchors(&m, black_box(&healthy)))
     });
+    group.bench_function("one-automaton/healthy-4MiB", |b| {
+        b.iter(|| walk_one_automaton(&one, black_box(&healthy)))
+    });
     group.throughput(Throughput::Bytes(quiet.len() as u64));
-    group.bench_function("find_anchor/no-candidates", |b| {
+    group.bench_function("hits/no-candidates", |b| {
         b.iter(|| walk_anchors(&m, black_box(&quiet)))
+    });
+    group.bench_function("one-automaton/no-candidates", |b| {
+        b.iter(|| walk_one_automaton(&one, black_box(&quiet)))
     });
     group.finish();
 }

@@ -1,12 +1,16 @@
-//! The matcher turns a [`RuleSet`] into something that runs over bytes: one Aho-Corasick automaton
-//! over every rule's anchors finds candidate lines in whole buffers, a second one lists the anchors
-//! a candidate line holds, and the rules' regexes verify and capture. It owns the component × cause
+//! The matcher turns a [`RuleSet`] into something that runs over bytes: the [`prefilter`] finds
+//! every anchor occurrence in whole buffers, an Aho-Corasick automaton lists the anchors a decoded
+//! candidate line holds, and the rules' regexes verify and capture. It owns the component × cause
 //! resolution described in `rules/README.md` ("How a line is classified") and the lookup of each
 //! (rule, component) pair's fix, computed once up front.
 
 use std::collections::BTreeMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+pub mod prefilter;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use self::prefilter::Prefilter;
 
 use crate::record::{Level, Record};
 use crate::rules::{Component, RuleKind, RuleSet, Severity};
@@ -33,6 +37,17 @@ pub enum Verdict {
     },
     /// A failure.
     Failure(Failure),
+}
+
+/// One anchor occurrence in a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnchorHit {
+    /// Its start.
+    pub start: usize,
+    /// Its end (exclusive).
+    pub end: usize,
+    /// Which anchor: an index into the matcher's unique anchors.
+    pub anchor: usize,
 }
 
 /// What the prefilter can tell of a candidate line without decoding it.
@@ -65,8 +80,8 @@ pub struct Failure {
 #[derive(Debug)]
 pub struct Matcher {
     set: RuleSet,
-    /// Leftmost-first automaton for the buffer scan (it can use the packed SIMD searchers).
-    scan: AhoCorasick,
+    /// Finds the scan anchors in whole buffers.
+    prefilter: Prefilter,
     /// Standard automaton for listing every anchor in one line, overlapping.
     all: AhoCorasick,
     /// Unique anchors.
@@ -132,11 +147,12 @@ impl Matcher {
                     .any(|&r| set.rules[r as usize].kind != RuleKind::Ignore)
             })
             .collect();
-        let scan = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(scan_anchors.iter().map(|&i| &anchors[i]))
-            .expect("anchors are plain literals of bounded size");
+        let prefilter = Prefilter::new(
+            &scan_anchors
+                .iter()
+                .map(|&i| anchors[i].as_str())
+                .collect::<Vec<_>>(),
+        );
         let all = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .build(&anchors)
@@ -167,7 +183,7 @@ impl Matcher {
             scan_anchors,
             anchor_success,
             set,
-            scan,
+            prefilter,
             all,
             anchors,
             anchor_rules,
@@ -190,45 +206,50 @@ impl Matcher {
             .collect()
     }
 
-    /// The first anchor at or after `start` in `haystack`: its start, end and anchor index.
+    /// Every anchor occurrence in `buf`, overlapping ones included, by start.
     #[inline]
-    pub fn find_anchor(&self, haystack: &[u8], start: usize) -> Option<(usize, usize, usize)> {
-        self.scan
-            .find(Input::new(haystack).span(start..haystack.len()))
-            .map(|m| {
-                (
-                    m.start(),
-                    m.end(),
-                    self.scan_anchors[m.pattern().as_usize()],
-                )
-            })
+    pub fn hits<'m, 'b>(&'m self, buf: &'b [u8]) -> impl Iterator<Item = AnchorHit> + use<'m, 'b> {
+        self.prefilter.hits(buf).map(move |h| AnchorHit {
+            start: h.start,
+            end: h.start + self.prefilter.anchor(h.anchor).len(),
+            anchor: self.scan_anchors[h.anchor as usize],
+        })
     }
 
-    /// What can be said of a candidate line before decoding it, given the first anchor found in it
-    /// (`anchor` at `at`): that it holds only plain success anchors of one component, that a plain
-    /// ignore rule holds it, or that it must be decoded and classified. (A success-only line is
-    /// healthy either way, so it is not checked against the ignore rules.)
+    /// The component an anchor proves works, if every rule it belongs to is a plain success rule
+    /// of that component (no regex, no `unless`).
     #[inline]
-    pub fn quick(&self, line: &[u8], at: usize, anchor: usize) -> Quick {
-        if let Some(component) = self.anchor_success[anchor] {
-            let mut from = at + 1;
-            let only_success = loop {
-                match self.find_anchor(line, from) {
-                    None => break true,
-                    Some((start, _, next)) if self.anchor_success[next] == Some(component) => {
-                        from = start + 1;
-                    }
-                    Some(_) => break false,
-                }
-            };
-            if only_success {
-                return Quick::Success(component);
-            }
+    pub fn success_anchor(&self, anchor: usize) -> Option<Component> {
+        self.anchor_success[anchor]
+    }
+
+    /// What can be said of a candidate line before decoding it: that it holds only plain success
+    /// anchors of one component (`success`, as folded from [`Matcher::success_anchor`] over the
+    /// line's anchors), that a plain ignore rule holds it, or that it must be decoded and
+    /// classified. (A success-only line is healthy either way, so it is not checked against the
+    /// ignore rules.)
+    #[inline]
+    pub fn quick(&self, line: &[u8], success: Option<Component>) -> Quick {
+        if let Some(component) = success {
+            return Quick::Success(component);
         }
         if self.ignore.as_ref().is_some_and(|ac| ac.is_match(line)) {
             return Quick::Ignored;
         }
         Quick::Decode
+    }
+
+    /// [`Matcher::quick`] for one line, or `None` if it holds no anchor.
+    pub fn quick_line(&self, line: &[u8]) -> Option<Quick> {
+        let mut hits = self.hits(line);
+        let first = hits.next()?;
+        let mut success = self.success_anchor(first.anchor);
+        for h in hits {
+            if self.success_anchor(h.anchor) != success {
+                success = None;
+            }
+        }
+        Some(self.quick(line, success))
     }
 
     /// Classifies one decoded record.
@@ -582,10 +603,7 @@ examples = ["completed fetching node_stats metricset"]
     #[test]
     fn quick_verdicts_need_no_decoding() {
         let m = matcher(RULES);
-        let quick = |line: &str| {
-            let (at, _, anchor) = m.find_anchor(line.as_bytes(), 0).unwrap();
-            m.quick(line.as_bytes(), at, anchor)
-        };
+        let quick = |line: &str| m.quick_line(line.as_bytes()).unwrap();
         assert_eq!(
             quick("completed fetching node_stats metricset"),
             Quick::Success(Component::Cluster)
@@ -599,6 +617,12 @@ examples = ["completed fetching node_stats metricset"]
             Quick::Ignored
         );
         assert_eq!(quick("connect: connection refused"), Quick::Decode);
+        // A failure anchor after, or overlapping, a success anchor still makes the line a failure.
+        assert_eq!(
+            quick("completed fetching completed fetching: connection refused"),
+            Quick::Decode
+        );
+        assert_eq!(m.quick_line(b"nothing here"), None);
     }
 
     #[test]
@@ -650,8 +674,16 @@ examples = ["completed fetching node_stats metricset"]
             ]
         );
         let buf = b"healthy\n169.254.169.254\ncompleted fetching\nconnect: connection refused\n";
-        assert_eq!(m.find_anchor(buf, 0), Some((24, 42, 4)));
-        assert_eq!(m.find_anchor(buf, 43), Some((52, 70, 0)));
-        assert_eq!(m.find_anchor(buf, 70), None);
+        let hits: Vec<(usize, usize, &str)> = m
+            .hits(buf)
+            .map(|h| (h.start, h.end, m.anchors[h.anchor].as_str()))
+            .collect();
+        assert_eq!(
+            hits,
+            vec![
+                (24, 42, "completed fetching"),
+                (52, 70, "connection refused")
+            ]
+        );
     }
 }

@@ -111,18 +111,30 @@ pub fn scan_chunk(
     // The last success-only line of each component: (start, end, line number). Only the last one
     // matters for status, so only it is decoded, at the end.
     let mut last_success: [Option<(usize, usize, u64)>; 4] = [None; 4];
-    while pos < buf.len() {
-        let Some((hit, hit_end, anchor)) = matcher.find_anchor(buf, pos) else {
-            break;
-        };
-        let start = memrchr(b'\n', &buf[pos..hit]).map_or(pos, |i| pos + i + 1);
-        let mut end = memchr(b'\n', &buf[hit_end..]).map_or(buf.len(), |i| hit_end + i);
+    let mut hits = matcher.hits(buf);
+    let mut next = hits.next();
+    while let Some(hit) = next {
+        if hit.start < pos {
+            next = hits.next();
+            continue;
+        }
+        let start = memrchr(b'\n', &buf[pos..hit.start]).map_or(pos, |i| pos + i + 1);
+        let mut end = memchr(b'\n', &buf[hit.end..]).map_or(buf.len(), |i| hit.end + i);
+        // The line's other anchors: it is success-only if all of them prove the same component.
+        let mut success = matcher.success_anchor(hit.anchor);
+        next = hits.next();
+        while let Some(h) = next.filter(|h| h.start < end) {
+            if matcher.success_anchor(h.anchor) != success {
+                success = None;
+            }
+            next = hits.next();
+        }
         newlines += count_newlines(&buf[counted..start]);
         counted = start;
         let line_no = first_line + newlines;
         out.agg.stats.candidates += 1;
         let raw = trim_cr(&buf[start..end]);
-        match matcher.quick(raw, hit - start, anchor) {
+        match matcher.quick(raw, success) {
             Quick::Ignored => {
                 out.agg.stats.ignored += 1;
                 pos = end + 1;
