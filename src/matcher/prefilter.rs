@@ -109,6 +109,25 @@ enum ShortSearcher {
     Automaton(AhoCorasick),
 }
 
+/// How far ahead of the sampling the bytes are asked for. The hardware prefetcher stops at 4 KiB
+/// page boundaries, and a mapped log is made of such pages: asking 2 KiB ahead took the benchmark
+/// from 368 to 338 ms (1 GiB, 2 threads).
+const PREFETCH: usize = 2048;
+
+/// Hints the CPU to bring the cache line at `p` in. Never faults, whatever `p` is.
+#[inline(always)]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it reads nothing into the program and cannot fault, even for
+    // an address outside any mapping (here, up to `PREFETCH` bytes past the buffer's end).
+    unsafe {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 #[inline(always)]
 fn slot(gram: u64) -> usize {
     (gram.wrapping_mul(MULTIPLIER) >> (64 - HASH_BITS)) as usize
@@ -301,6 +320,7 @@ impl Sampled {
         };
         let mut i = from;
         while i + 3 * s < direct_end {
+            prefetch(buf.as_ptr().wrapping_add(i + PREFETCH));
             let g = [read(i), read(i + s), read(i + 2 * s), read(i + 3 * s)];
             if hit(g[0]) | hit(g[1]) | hit(g[2]) | hit(g[3]) {
                 for (k, &g) in g.iter().enumerate() {
@@ -353,10 +373,20 @@ impl Sampled {
 impl Short {
     fn new(anchors: &[Box<[u8]>], short: Vec<u32>) -> Short {
         let literals: Vec<&[u8]> = short.iter().map(|&i| &anchors[i as usize][..]).collect();
+        // The packed searcher fingerprints the first min(4, shortest literal) bytes of each
+        // literal. Three are as selective for anchors like these and cheaper per block (2.46 →
+        // 2.76 GB/s for the whole prefilter on the benchmark corpus), so a literal of three DEL
+        // bytes, which log text does not hold, sets the fingerprint length. Where it does occur it
+        // costs one check and is not a hit: `find` only reports the anchors.
+        let sentinel: &[u8] = b"\x7f\x7f\x7f";
+        let mut fingerprinted = literals.clone();
+        if literals.iter().all(|l| l.len() > sentinel.len()) {
+            fingerprinted.push(sentinel);
+        }
         let searcher = packed::Config::new()
             .match_kind(packed::MatchKind::LeftmostFirst)
             .builder()
-            .extend(&literals)
+            .extend(&fingerprinted)
             .build()
             .map(ShortSearcher::Packed)
             .unwrap_or_else(|| {

@@ -259,6 +259,15 @@ fn rule(lines: &Lines, raw: Spanned<RawRule>, lazy: bool) -> Result<Rule, RuleEr
                 format!("anchor `{a}` is too short to be selective; use 3 or more characters"),
             ));
         }
+        if a.chars().any(char::is_control) {
+            return Err(lines.err(
+                anchor,
+                format!(
+                    "anchor `{}` contains a control character; anchors are searched within one line",
+                    a.escape_debug()
+                ),
+            ));
+        }
         if let Some(c) = a
             .chars()
             .find(|c| matches!(c, '"' | '\\' | '<' | '>' | '&'))
@@ -402,6 +411,15 @@ mod tests {
         let e = err("[[rule]]\nid = \"a\"\nanchor = [\"abc\"]\n");
         assert!(e.starts_with("my.toml:"), "{e}");
         assert!(e.contains("anchor"), "{e}");
+    }
+
+    #[test]
+    fn anchor_with_control_character_is_rejected() {
+        let e = err(
+            "[[rule]]\nid = \"a\"\ncause = \"dns\"\nanchors = [\"no such\\nhost\"]\ntitle = \"t\"\nexamples = [\"x\"]\n",
+        );
+        assert!(e.starts_with("my.toml:4: anchor"), "{e}");
+        assert!(e.contains("control character"), "{e}");
     }
 
     #[test]
