@@ -1,6 +1,6 @@
-//! The matcher turns a [`RuleSet`] into something that runs over bytes: the [`prefilter`] finds
-//! every anchor occurrence in whole buffers, an Aho-Corasick automaton lists the anchors a decoded
-//! candidate line holds, and the rules' regexes verify and capture. It owns the component × cause
+//! The matcher turns a [`RuleSet`] into something that runs over bytes: one [`prefilter`] finds
+//! every anchor occurrence in whole buffers, a second one (with the ignore rules' anchors too)
+//! lists the anchors a decoded candidate line holds, and the rules' regexes verify and capture. It owns the component × cause
 //! resolution described in `rules/README.md` ("How a line is classified") and the lookup of each
 //! (rule, component) pair's fix, computed once up front.
 
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 pub mod prefilter;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use memchr::memmem;
 
 use self::prefilter::Prefilter;
 
@@ -82,14 +82,15 @@ pub struct Matcher {
     set: RuleSet,
     /// Finds the scan anchors in whole buffers.
     prefilter: Prefilter,
-    /// Standard automaton for listing every anchor in one line, overlapping.
-    all: AhoCorasick,
+    /// Finds every anchor, those of ignore rules included, in a decoded line.
+    all: Prefilter,
     /// Unique anchors.
     anchors: Vec<String>,
     /// The anchors the buffer scan searches for: indexes into `anchors`.
     scan_anchors: Vec<usize>,
-    /// The anchors of plain ignore rules (no regex, no `unless`), if any.
-    ignore: Option<AhoCorasick>,
+    /// The anchors of plain ignore rules (no regex, no `unless`). A line is checked against them
+    /// only once it is a candidate, so one SIMD substring search each beats an automaton.
+    ignore: Vec<memmem::Finder<'static>>,
     /// For each anchor, the rules it belongs to, in rule order.
     anchor_rules: Vec<Vec<u32>>,
     /// `fixes[rule * 4 + component]`: the fix for a failure whose deciding rule is `rule`.
@@ -153,10 +154,7 @@ impl Matcher {
                 .map(|&i| anchors[i].as_str())
                 .collect::<Vec<_>>(),
         );
-        let all = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&anchors)
-            .expect("anchors are plain literals of bounded size");
+        let all = Prefilter::new(&anchors);
         let mut fixes = Vec::with_capacity(set.rules.len() * 4);
         let mut unknown_fixes = Vec::with_capacity(set.rules.len() * 4);
         for rule in &set.rules {
@@ -169,15 +167,17 @@ impl Matcher {
                 unknown_fixes.push(set.fix_for(&rule.id, c, UNKNOWN_CAUSE));
             }
         }
-        let plain_ignores: Vec<&String> = set
+        let mut ignore: Vec<memmem::Finder<'static>> = Vec::new();
+        for anchor in set
             .rules
             .iter()
             .filter(|r| r.kind == RuleKind::Ignore && r.regex.is_none() && r.unless.is_empty())
             .flat_map(|r| &r.anchors)
-            .collect();
-        let ignore = (!plain_ignores.is_empty()).then(|| {
-            AhoCorasick::new(plain_ignores).expect("anchors are plain literals of bounded size")
-        });
+        {
+            if !ignore.iter().any(|f| f.needle() == anchor.as_bytes()) {
+                ignore.push(memmem::Finder::new(anchor.as_bytes()).into_owned());
+            }
+        }
         Matcher {
             ignore,
             scan_anchors,
@@ -233,7 +233,7 @@ impl Matcher {
         if let Some(component) = success {
             return Quick::Success(component);
         }
-        if self.ignore.as_ref().is_some_and(|ac| ac.is_match(line)) {
+        if self.ignore.iter().any(|f| f.find(line).is_some()) {
             return Quick::Ignored;
         }
         Quick::Decode
@@ -257,8 +257,8 @@ impl Matcher {
         let text = rec.text.as_bytes();
         // Rules with an anchor in the text, deduplicated, in rule order.
         let mut candidates: Vec<u32> = Vec::new();
-        for m in self.all.find_overlapping_iter(text) {
-            for &r in &self.anchor_rules[m.pattern().as_usize()] {
+        for h in self.all.hits(text) {
+            for &r in &self.anchor_rules[h.anchor as usize] {
                 if !candidates.contains(&r) {
                     candidates.push(r);
                 }
