@@ -4,8 +4,8 @@
 //!
 //! # Pipeline
 //!
-//! `source` (stdin, files) → [`scan`] (an Aho-Corasick prefilter over whole buffers, lines found
-//! only around hits) → [`record`] (decode the envelope: zap JSON, ECS, Docker, CRI, …) →
+//! `source` (stdin, files) → [`scan`] (the anchor prefilter over whole buffers, lines found only
+//! around hits) → [`record`] (decode the envelope: zap JSON, ECS, Docker, CRI, …) →
 //! [`matcher`] (rules: component × cause, captured values, fix) → [`findings`] (aggregation) →
 //! [`report`] (human, JSON, NDJSON). The rules are data: [`rules`] loads and validates them.
 //!

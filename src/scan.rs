@@ -1,5 +1,5 @@
 //! The scanner drives bytes through prefilter → decode → classify into an [`Aggregation`]. It runs
-//! the matcher's anchor automaton over whole buffers, finds line boundaries only around hits, and
+//! the matcher's anchor prefilter over whole buffers, finds line boundaries only around hits, and
 //! decodes and classifies only those lines; everything else is counted, not looked at. Static
 //! buffers are split into line-aligned chunks scanned in parallel (rayon) and merged in input
 //! order; streams are read in bounded blocks that carries the partial last line
