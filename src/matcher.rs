@@ -1,8 +1,8 @@
 //! The matcher turns a [`RuleSet`] into something that runs over bytes: one [`prefilter`] finds
 //! every anchor occurrence in whole buffers, a second one (with the ignore rules' anchors too)
-//! lists the anchors a decoded candidate line holds, and the rules' regexes verify and capture. It owns the component × cause
-//! resolution described in `rules/README.md` ("How a line is classified") and the lookup of each
-//! (rule, component) pair's fix, computed once up front.
+//! lists the anchors a decoded candidate line holds, and the rules' regexes verify and capture.
+//! It owns the component × cause resolution described in `rules/README.md` ("How a line is
+//! classified") and the lookup of each (rule, component) pair's fix, computed once up front.
 
 use std::collections::BTreeMap;
 
@@ -617,7 +617,7 @@ examples = ["completed fetching node_stats metricset"]
             Quick::Ignored
         );
         assert_eq!(quick("connect: connection refused"), Quick::Decode);
-        // A failure anchor after, or overlapping, a success anchor still makes the line a failure.
+        // A failure anchor after success anchors still makes the line one to decode.
         assert_eq!(
             quick("completed fetching completed fetching: connection refused"),
             Quick::Decode
