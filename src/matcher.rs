@@ -661,6 +661,21 @@ examples = ["completed fetching node_stats metricset"]
     }
 
     #[test]
+    fn builtin_anchors_take_the_fastest_prefilter() {
+        // Anchors of 11 bytes or more are sampled every sixth byte; more than 16 shorter ones would
+        // push the scan to a slower shape (`benches/README.md`). Anchor on a longer literal the
+        // rule's regex requires instead.
+        let m = Matcher::new(RuleSet::builtin().unwrap());
+        let short: Vec<&str> = m.anchors().into_iter().filter(|a| a.len() < 11).collect();
+        assert_eq!(
+            m.prefilter.shape(),
+            Some((6, 6)),
+            "short anchors: {short:?}"
+        );
+        assert!(short.len() <= 8, "short anchors: {short:?}");
+    }
+
+    #[test]
     fn anchors_are_deduplicated_and_found_in_buffers() {
         let m = matcher(RULES);
         // The ignore rule's anchor is not searched in buffers: it only vetoes candidates.

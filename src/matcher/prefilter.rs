@@ -166,6 +166,14 @@ impl Prefilter {
         matches!(self.engine, Engine::Sampled(_))
     }
 
+    /// The sampling engine's (gram length, stride), or `None` for the one-automaton fallback.
+    pub fn shape(&self) -> Option<(usize, usize)> {
+        match &self.engine {
+            Engine::Sampled(s) => Some((s.gram, s.stride)),
+            Engine::Automaton(_) => None,
+        }
+    }
+
     /// The anchor an index of a [`Hit`] stands for.
     pub fn anchor(&self, index: u32) -> &[u8] {
         &self.anchors[index as usize]

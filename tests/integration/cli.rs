@@ -227,6 +227,51 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn many_short_user_anchors_change_the_prefilter_not_the_findings() {
+    // 20 anchors under 7 bytes are more than the SIMD searcher for short anchors takes, so the
+    // scan falls back to one automaton over all anchors: the findings must be the same.
+    let mut rules = String::new();
+    let mut lines = String::new();
+    for i in 0..20 {
+        rules += &format!(
+            "[[rule]]\nid = \"user-{i:02}\"\ncomponent = \"agent\"\ncause = \"user-{i:02}\"\n\
+             anchors = [\"Q{i:02}!x\"]\ntitle = \"t\"\nexamples = [\"Q{i:02}!x failed\"]\n\n"
+        );
+        for _ in 0..=i % 3 {
+            lines += &format!("2025-10-14T09:15:0{}Z agent: Q{i:02}!x failed\n", i % 10);
+        }
+    }
+    let (_dir, rules) = temp_file("short.toml", &rules);
+    let builtin_only = format!("{HEALTHY}\n{PROXY_LINE}\n{RETRY_LINE}\n");
+    let input = format!("{HEALTHY}\n{PROXY_LINE}\n{lines}{RETRY_LINE}\n");
+    let doc = run_stdin(&["--rules", &rules, "--format", "json"], input.as_bytes()).json();
+    let base = run_stdin(&["--format", "json"], builtin_only.as_bytes()).json();
+    let findings = |doc: &serde_json::Value, user: bool| -> Vec<(String, String, u64)> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["cause"].as_str().unwrap().starts_with("user-") == user)
+            .map(|f| {
+                (
+                    f["component"].as_str().unwrap().to_string(),
+                    f["cause"].as_str().unwrap().to_string(),
+                    f["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let mut user = findings(&doc, true);
+    user.sort();
+    let want: Vec<(String, String, u64)> = (0..20)
+        .map(|i| ("agent".to_string(), format!("user-{i:02}"), i % 3 + 1))
+        .collect();
+    assert_eq!(user, want);
+    assert_eq!(findings(&doc, false), findings(&base, false));
+    assert_eq!(findings(&base, false).len(), 2, "{base}");
+}
+
+#[test]
 fn stdin_and_file_give_the_same_report() {
     let input = format!("{HEALTHY}\n{PROXY_LINE}\n{RETRY_LINE}\n{PROXY_LINE}\n");
     let (_dir, path) = temp_file("same.log", &input);
