@@ -318,23 +318,23 @@ fn join_cri<'a>(
     Some((joined, before.len(), e))
 }
 
-/// Whether the line ending just before `end` (which follows a newline) is a CRI `P` part, whose
-/// line continues in the next one.
-fn ends_in_cri_part(buf: &[u8], end: usize) -> bool {
+/// Whether the line ending just before `end` (which follows a newline) may be the part of a split
+/// line (a CRI `P` part, a Docker json-file piece), whose line continues in the next one.
+fn ends_in_part(buf: &[u8], end: usize) -> bool {
     if end < 2 {
         return false;
     }
     let line_end = end - 1;
     let line_start = memrchr(b'\n', &buf[..line_end]).map_or(0, |i| i + 1);
-    is_cri_part(trim_cr(&buf[line_start..line_end]))
+    may_be_part(trim_cr(&buf[line_start..line_end]))
 }
 
-/// Moves a block end (just after a newline) back before any trailing CRI `P` parts, so a split
-/// line is scanned whole in the next block (0 when the block holds nothing else yet).
-fn end_before_cri_parts(buf: &[u8], end: usize) -> usize {
+/// Moves a block end (just after a newline) back before any trailing parts of a split line, so
+/// the line is scanned whole in the next block (0 when the block holds nothing else yet).
+fn end_before_parts(buf: &[u8], end: usize) -> usize {
     let mut e = end;
     for _ in 0..MAX_PARTS {
-        if e == 0 || !ends_in_cri_part(buf, e) {
+        if e == 0 || !ends_in_part(buf, e) {
             return e;
         }
         e = memrchr(b'\n', &buf[..e - 1]).map_or(0, |i| i + 1);
@@ -435,9 +435,9 @@ pub fn chunk_bounds(buf: &[u8], chunk: usize) -> Vec<(usize, usize)> {
         }
         let from = target - 1;
         let mut end = memchr(b'\n', &buf[from..]).map_or(buf.len(), |i| from + i + 1);
-        // Never split a CRI line between its parts.
+        // Never cut a split line (CRI `P` parts, Docker json-file pieces) between its parts.
         let mut parts = 0;
-        while end < buf.len() && parts < MAX_PARTS && ends_in_cri_part(buf, end) {
+        while end < buf.len() && parts < MAX_PARTS && ends_in_part(buf, end) {
             end = memchr(b'\n', &buf[end..]).map_or(buf.len(), |i| end + i + 1);
             parts += 1;
         }
@@ -513,7 +513,7 @@ fn scan_stream_with<R: Read>(
             len
         } else {
             match memrchr(b'\n', &buf[..len]) {
-                Some(nl) => end_before_cri_parts(&buf[..len], nl + 1),
+                Some(nl) => end_before_parts(&buf[..len], nl + 1),
                 None => 0,
             }
         };
@@ -841,6 +841,12 @@ mod tests {
             "2025-10-14T09:15:05.000000000Z stderr P {\"level\":\"error\",\"msg\":\"Exporting failed. Dropping",
             "2025-10-14T09:15:05.000000000Z stderr F  data.\",\"error\":\"no more retries left: context deadline exceeded\"}",
             "",
+            // One zap line that Docker split in three (16 KiB pieces in real life), the anchor cut
+            // across the pieces: `may_be_part` keeps chunk boundaries away from them, as from CRI
+            // `P` parts.
+            r#"{"log":"{\"level\":\"error\",\"msg\":\"Exporting failed. Dro","stream":"stderr","time":"2025-10-14T09:15:06Z"}"#,
+            r#"{"log":"pping data.\",\"error\":\"dial tcp: lookup otel-auto-ops.eu-west-1.aws.svc.elastic.cloud: no such ","stream":"stderr","time":"2025-10-14T09:15:06Z"}"#,
+            r#"{"log":"host\"}\n","stream":"stderr","time":"2025-10-14T09:15:06Z"}"#,
         ];
         let mut buf = Vec::new();
         for i in 0..40 {
