@@ -318,7 +318,8 @@ else:
     p()
     p("| size | command | mean (s) | GB/s |")
     p("|---|---|---|---|")
-    per_cmd = {}
+    per_cmd = {}  # command → GB/s per size
+    means = {}  # command → (size, bytes, mean time) per size
     for size, nbytes, path in rows:
         f = foreign(path)
         if f is not None:
@@ -326,6 +327,7 @@ else:
         for r in load(path)["results"]:
             g = gbps(nbytes, r["mean"])
             per_cmd.setdefault(r["command"], []).append(g)
+            means.setdefault(r["command"], []).append((size, nbytes, r["mean"]))
             p(f"| {size} | `{r['command']}` | {r['mean']:.3f} | {g:.2f} |")
     p()
     p("| command | GB/s min … max | spread | target |")
@@ -341,10 +343,6 @@ else:
     p()
     p("| command | sizes | marginal GB/s | fixed cost (ms) |")
     p("|---|---|---|---|")
-    means = {}
-    for size, nbytes, path in rows:
-        for r in load(path)["results"]:
-            means.setdefault(r["command"], []).append((size, nbytes, r["mean"]))
     for cmd, pts in means.items():
         for (s1, n1, t1), (s2, n2, t2) in zip(pts, pts[1:]):
             if t2 <= t1:
