@@ -267,52 +267,47 @@ impl Matcher {
         if candidates.is_empty() {
             return Verdict::None;
         }
-        candidates.sort_unstable();
-        let mut ignore: Option<usize> = None;
-        let mut success: Option<usize> = None;
-        let mut cause_rule: Option<usize> = None;
-        let mut component_rule: Option<usize> = None;
-        let better = |best: Option<usize>, i: usize| match best {
-            None => true,
-            Some(b) => self.set.rules[i].priority > self.set.rules[b].priority,
-        };
-        for &r in &candidates {
-            let i = r as usize;
+        // Highest priority first, rule order among equals: the first rule of a kind that matches is
+        // the one resolution picks, so the regexes of the rules after it need not run.
+        candidates
+            .sort_unstable_by_key(|&r| (std::cmp::Reverse(self.set.rules[r as usize].priority), r));
+        let matches = |i: usize| {
             let rule = &self.set.rules[i];
-            if rule.unless.iter().any(|u| rec.text.contains(u.as_str())) {
-                continue;
-            }
-            if let Some(re) = &rule.regex {
-                if !re.is_match(&rec.text) {
-                    continue;
-                }
-            }
-            match rule.kind {
-                RuleKind::Ignore => {
-                    if better(ignore, i) {
-                        ignore = Some(i);
-                    }
-                }
-                RuleKind::Success => {
-                    if better(success, i) {
-                        success = Some(i);
-                    }
-                }
-                RuleKind::Failure => {
-                    if rule.cause.is_some() && better(cause_rule, i) {
-                        cause_rule = Some(i);
-                    }
-                    if rule.component.is_some() && better(component_rule, i) {
-                        component_rule = Some(i);
-                    }
-                }
-            }
-        }
-        if let Some(rule) = ignore {
+            !rule.unless.iter().any(|u| rec.text.contains(u.as_str()))
+                && rule.regex.as_ref().is_none_or(|re| re.is_match(&rec.text))
+        };
+        let of_kind = |kind: RuleKind| {
+            candidates
+                .iter()
+                .map(|&r| r as usize)
+                .filter(move |&i| self.set.rules[i].kind == kind)
+        };
+        // An ignore rule that matches decides, whatever else matches.
+        if let Some(rule) = of_kind(RuleKind::Ignore).find(|&i| matches(i)) {
             return Verdict::Ignore { rule };
         }
+        let mut cause_rule: Option<usize> = None;
+        let mut component_rule: Option<usize> = None;
+        for i in of_kind(RuleKind::Failure) {
+            let rule = &self.set.rules[i];
+            let for_cause = rule.cause.is_some() && cause_rule.is_none();
+            let for_component = rule.component.is_some() && component_rule.is_none();
+            if !(for_cause || for_component) || !matches(i) {
+                continue;
+            }
+            if for_cause {
+                cause_rule = Some(i);
+            }
+            if for_component {
+                component_rule = Some(i);
+            }
+            if cause_rule.is_some() && component_rule.is_some() {
+                break;
+            }
+        }
         let Some(winner) = cause_rule.or(component_rule) else {
-            return match success {
+            // Success only counts when no failure rule matched.
+            return match of_kind(RuleKind::Success).find(|&i| matches(i)) {
                 Some(rule) => Verdict::Success {
                     rule,
                     component: self.set.rules[rule]
