@@ -202,14 +202,15 @@ pub struct Aggregation {
 }
 
 impl Aggregation {
-    /// Records a failing line. `raw` is the line as read (for the sample), `text` the decoded text
-    /// (for captures). Returns the index of its finding and whether the finding is new.
+    /// Records a failing line. `raw` is the line as read (for the sample, made text only if the
+    /// line is sampled), `text` the decoded text (for captures). Returns the index of its finding
+    /// and whether the finding is new.
     pub fn add_failure(
         &mut self,
         matcher: &Matcher,
         failure: &Failure,
         pos: Pos,
-        raw: &str,
+        raw: &[u8],
         text: &str,
     ) -> (usize, bool) {
         self.stats.failures += 1;
@@ -253,7 +254,7 @@ impl Aggregation {
         if f.samples.len() < MAX_SAMPLES {
             f.samples.push(Sample {
                 pos,
-                text: sample_text(raw),
+                text: sample_text(&String::from_utf8_lossy(raw)),
                 message: sample_text(text),
             });
             // Values come from the sampled lines: enough to fill a check command, and bounded.

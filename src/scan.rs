@@ -151,13 +151,14 @@ pub fn scan_chunk(
             Quick::Success(_) | Quick::Decode => {}
         }
         let mut rec = decode(raw);
-        let mut sample = String::from_utf8_lossy(raw);
+        // The raw line, for samples; a joined line's samples show its joined text.
+        let mut joined_line = false;
         // A split line (CRI `P` parts, Docker's 16 KiB pieces): join the parts around it.
         let mut first_line_no = line_no;
         if rec.part == Part::Partial || (start > 0 && (is_cri(raw) || is_docker(raw))) {
             if let Some((joined, parts_before, joined_end)) = join_cri(buf, start, end, &rec) {
                 rec = joined;
-                sample = rec.text.clone();
+                joined_line = true;
                 end = joined_end;
                 first_line_no = line_no.saturating_sub(parts_before as u64).max(first_line);
             }
@@ -177,8 +178,13 @@ pub fn scan_chunk(
             Verdict::Ignore { .. } => out.agg.stats.ignored += 1,
             Verdict::Success { component, .. } => out.agg.add_success(component, at),
             Verdict::Failure(f) => {
+                let sample = if joined_line {
+                    rec.text.as_bytes()
+                } else {
+                    raw
+                };
                 out.agg
-                    .add_failure(matcher, &f, at.clone(), &sample, &rec.text);
+                    .add_failure(matcher, &f, at.clone(), sample, &rec.text);
                 if opts.events {
                     let mut values = BTreeMap::new();
                     matcher.capture(&f, &rec.text, &mut values);
