@@ -303,11 +303,17 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    /// The built-in set.
+    /// The built-in set. Its files are parsed in parallel (180 KB of TOML, most of a run's
+    /// start-up) and merged in file order.
     pub fn builtin() -> Result<RuleSet, RuleError> {
+        use rayon::prelude::*;
+        let parts: Vec<Result<RuleSet, RuleError>> = BUILTIN
+            .par_iter()
+            .map(|(name, text)| schema::parse(name, text, true))
+            .collect();
         let mut set = RuleSet::default();
-        for (name, text) in BUILTIN {
-            set.merge(schema::parse(name, text, true)?);
+        for part in parts {
+            set.merge(part?);
         }
         set.check_references()?;
         Ok(set)
