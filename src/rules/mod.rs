@@ -9,6 +9,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use memchr::memmem;
 use regex::Regex;
 use serde::Serialize;
 
@@ -177,33 +178,83 @@ pub struct Rule {
 
 /// A rule's regex. A built-in one is only checked for syntax when the rules load and is compiled
 /// the first time a line needs it (a healthy log needs few of them); one from a user's file is
-/// compiled at once, so every error is reported with its file and line.
+/// compiled at once, so every error is reported with its file and line. A regex that matches
+/// exactly a few literals (`connection refused|actively refused`) is tested with substring
+/// searches, which need no compiling and run faster; its regex still serves captures.
 pub struct Pattern {
     source: String,
     compiled: OnceLock<Regex>,
+    /// The literals the regex matches exactly, if it is such a small set of them.
+    literals: Option<Box<[memmem::Finder<'static>]>>,
+}
+
+/// The most literals a regex may stand for to be tested as substrings.
+const MAX_LITERALS: usize = 16;
+
+/// The literals `hir` matches exactly, if it is a small finite set of non-empty ones: then a text
+/// holds a match if and only if it holds one of them.
+fn exact_literals(hir: &regex_syntax::hir::Hir) -> Option<Box<[memmem::Finder<'static>]>> {
+    // The extractor reads `\b`, `^`, `$` as empty strings: `EOF\b` would yield an exact `EOF`.
+    if !hir.properties().look_set().is_empty() {
+        return None;
+    }
+    let seq = regex_syntax::hir::literal::Extractor::new().extract(hir);
+    let literals = seq.literals()?;
+    if !seq.is_exact()
+        || literals.is_empty()
+        || literals.len() > MAX_LITERALS
+        || literals.iter().any(|l| l.as_bytes().is_empty())
+    {
+        return None;
+    }
+    Some(
+        literals
+            .iter()
+            .map(|l| memmem::Finder::new(l.as_bytes()).into_owned())
+            .collect(),
+    )
 }
 
 impl Pattern {
-    /// A pattern compiled on first use. `source` must be known to compile (the built-in rules,
-    /// all compiled by the tests).
-    fn lazy(source: String) -> Pattern {
+    /// A pattern compiled on first use, from its parsed syntax. `source` must be known to compile
+    /// (the built-in rules, all compiled by the tests).
+    fn lazy(source: String, hir: &regex_syntax::hir::Hir) -> Pattern {
         Pattern {
             source,
             compiled: OnceLock::new(),
+            literals: exact_literals(hir),
         }
     }
 
     /// A pattern already compiled.
     fn compiled(regex: Regex) -> Pattern {
+        let literals = regex_syntax::Parser::new()
+            .parse(regex.as_str())
+            .ok()
+            .and_then(|hir| exact_literals(&hir));
         Pattern {
             source: regex.as_str().to_string(),
             compiled: OnceLock::from(regex),
+            literals,
         }
     }
 
     /// The pattern's text.
     pub fn as_str(&self) -> &str {
         &self.source
+    }
+
+    /// Whether `text` holds a match: by substring search when the regex is a set of literals.
+    pub fn is_match(&self, text: &str) -> bool {
+        match &self.literals {
+            Some(literals) => literals.iter().any(|l| l.find(text.as_bytes()).is_some()),
+            None => std::ops::Deref::deref(self).is_match(text),
+        }
+    }
+
+    /// Whether [`Pattern::is_match`] searches for literals rather than running the regex.
+    pub fn is_literal_set(&self) -> bool {
+        self.literals.is_some()
     }
 }
 
@@ -222,6 +273,7 @@ impl Clone for Pattern {
         Pattern {
             source: self.source.clone(),
             compiled: self.compiled.clone(),
+            literals: self.literals.clone(),
         }
     }
 }
@@ -447,6 +499,53 @@ pub fn fill_template<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literal_sets_match_exactly_as_their_regexes() {
+        let set = RuleSet::builtin().unwrap();
+        let texts: Vec<String> = set
+            .rules
+            .iter()
+            .flat_map(|r| r.examples.iter().chain(&r.counterexamples))
+            .flat_map(|line| {
+                [
+                    line.clone(),
+                    crate::record::decode(line.as_bytes()).text.into_owned(),
+                ]
+            })
+            .chain(["".to_string(), "CONNECTION REFUSED".to_string()])
+            .collect();
+        let patterns: Vec<&Pattern> = set.rules.iter().filter_map(|r| r.regex.as_ref()).collect();
+        let literal = patterns.iter().filter(|p| p.is_literal_set()).count();
+        assert!(
+            literal >= 5,
+            "{literal} of {} regexes are literal sets",
+            patterns.len()
+        );
+        for p in &patterns {
+            let regex = Regex::new(p.as_str()).unwrap();
+            for t in &texts {
+                assert_eq!(p.is_match(t), regex.is_match(t), "{} on {t:?}", p.as_str());
+            }
+        }
+        // Not literal sets: classes, repetitions, assertions.
+        for source in [
+            r"x509: \S+",
+            r"a\bb",
+            r"EOF\b",
+            "^abc",
+            "[a-z]+ing",
+            "",
+            "a|",
+        ] {
+            let hir = regex_syntax::Parser::new().parse(source).unwrap();
+            assert!(exact_literals(&hir).is_none(), "{source}");
+        }
+        let hir = regex_syntax::Parser::new()
+            .parse("(?i:eof)|[Ff]ailed to x")
+            .unwrap();
+        assert_eq!(exact_literals(&hir).map(|l| l.len()), Some(10));
+    }
 
     #[test]
     fn template_fills_values_and_defaults() {

@@ -284,10 +284,10 @@ fn rule(lines: &Lines, raw: Spanned<RawRule>, lazy: bool) -> Result<Rule, RuleEr
     }
     let regex = match &raw.regex {
         Some(r) if lazy => {
-            regex_syntax::Parser::new()
+            let hir = regex_syntax::Parser::new()
                 .parse(r.get_ref())
                 .map_err(|e| invalid_regex(lines, r, &e.to_string()))?;
-            Some(Pattern::lazy(r.get_ref().clone()))
+            Some(Pattern::lazy(r.get_ref().clone(), &hir))
         }
         Some(r) => Some(Pattern::compiled(compile(lines, r)?)),
         None => None,
