@@ -239,7 +239,9 @@ impl Matcher {
         Quick::Decode
     }
 
-    /// [`Matcher::quick`] for one line, or `None` if it holds no anchor.
+    /// [`Matcher::quick`] for one line, or `None` if it holds no anchor (the scanner folds the
+    /// same way over a whole buffer's hits).
+    #[cfg(test)]
     pub fn quick_line(&self, line: &[u8]) -> Option<Quick> {
         let mut hits = self.hits(line);
         let first = hits.next()?;

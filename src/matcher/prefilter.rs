@@ -62,6 +62,8 @@ const RARITY: [u8; 256] = [
 #[derive(Debug)]
 pub struct Prefilter {
     anchors: Vec<Box<[u8]>>,
+    /// The longest anchor's length: how far past a block the automaton fallback must read.
+    longest: usize,
     engine: Engine,
     block: usize,
 }
@@ -149,21 +151,14 @@ impl Prefilter {
             .find_map(|&(gram, stride)| Sampled::new(&anchors, gram, stride))
             .map(|s| Engine::Sampled(Box::new(s)))
             .unwrap_or_else(|| Engine::Automaton(automaton(&anchors, MatchKind::Standard)));
-        // Sampled positions are the multiples of the stride, so blocks must start on them.
-        let block = match &engine {
-            Engine::Sampled(s) => BLOCK / s.stride * s.stride,
-            Engine::Automaton(_) => BLOCK,
-        };
-        Prefilter {
+        let mut pf = Prefilter {
+            longest: anchors.iter().map(|a| a.len()).max().unwrap_or(1),
             anchors,
             engine,
-            block,
-        }
-    }
-
-    /// Whether the sampling engine is used (rather than the one-automaton fallback).
-    pub fn is_sampled(&self) -> bool {
-        matches!(self.engine, Engine::Sampled(_))
+            block: BLOCK,
+        };
+        pf.block = pf.block_of(BLOCK);
+        pf
     }
 
     /// The sampling engine's (gram length, stride), or `None` for the one-automaton fallback.
@@ -202,8 +197,7 @@ impl Prefilter {
                 }
             }
             Engine::Automaton(ac) => {
-                let longest = self.anchors.iter().map(|a| a.len()).max().unwrap_or(1);
-                let end = (to + longest - 1).min(buf.len());
+                let end = (to + self.longest - 1).min(buf.len());
                 let input = Input::new(buf).span(from..end);
                 for m in ac.find_overlapping_iter(input) {
                     if m.start() < to {
@@ -225,13 +219,16 @@ impl Prefilter {
         }
     }
 
+    /// `block` rounded up to a whole number of strides: sampled positions are the multiples of
+    /// the stride, so blocks must start on them.
+    fn block_of(&self, block: usize) -> usize {
+        let stride = self.shape().map_or(1, |(_, stride)| stride);
+        block.div_ceil(stride) * stride
+    }
+
     #[cfg(test)]
     fn with_block(mut self, block: usize) -> Prefilter {
-        let stride = match &self.engine {
-            Engine::Sampled(s) => s.stride,
-            Engine::Automaton(_) => 1,
-        };
-        self.block = block.div_ceil(stride) * stride;
+        self.block = self.block_of(block);
         self
     }
 }
@@ -558,7 +555,7 @@ mod tests {
     #[test]
     fn sampling_finds_every_occurrence_at_any_alignment_and_block_size() {
         let pf = Prefilter::new(ANCHORS);
-        assert!(pf.is_sampled());
+        assert!(pf.shape().is_some());
         for seed in 0..12 {
             let buf = haystack(ANCHORS, 5_000 + seed as usize * 37, seed);
             let want = naive(ANCHORS, &buf);
@@ -583,14 +580,14 @@ mod tests {
         let mut anchors: Vec<&str> = mid.iter().map(String::as_str).collect();
         anchors.push("long enough anchor");
         let pf = Prefilter::new(&anchors);
-        assert!(pf.is_sampled());
+        assert!(pf.shape().is_some());
         let buf = haystack(&anchors, 20_000, 7);
         assert_eq!(pf.hits(&buf).collect::<Vec<_>>(), naive(&anchors, &buf));
         // Only short anchors: the automaton.
         let short: Vec<String> = (0..20).map(|i| format!("w{i:02}")).collect();
         let short: Vec<&str> = short.iter().map(String::as_str).collect();
         let pf = Prefilter::new(&short);
-        assert!(!pf.is_sampled());
+        assert_eq!(pf.shape(), None);
         let buf = haystack(&short, 20_000, 8);
         let want = naive(&short, &buf);
         assert!(want.len() > 100);
