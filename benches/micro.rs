@@ -1,5 +1,5 @@
 //! Micro-benchmarks of the hot path, stage by stage: the anchor prefilter over whole buffers, the
-//! envelope decoders on single lines, the classifier on single decoded lines, and `scan_chunk` (the
+//! envelope decoders on single lines, the classifier on single decoded lines, and `scan_block` (the
 //! three together, one thread) over generated buffers. Run with `cargo bench --bench micro`; the
 //! buffers come from the same generator as the corpus files (`benches/corpus_gen.rs`).
 
@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use faultline::findings::{Aggregation, Source};
 use faultline::matcher::{Matcher, Verdict};
 use faultline::record::decode;
 use faultline::rules::RuleSet;
-use faultline::scan::{scan_chunk, ScanOptions};
+use faultline::scan::{scan_into, ScanOptions};
 
 use corpus_gen::{sample_line, Config, Envelope, Generator, Mode, Sample};
 
@@ -133,14 +134,18 @@ fn classifier(c: &mut Criterion) {
 fn scanner(c: &mut Criterion) {
     let m = matcher();
     let opts = ScanOptions::default();
-    let mut group = c.benchmark_group("scan_chunk");
+    let source = Source::new("corpus", 0);
+    let mut group = c.benchmark_group("scan_block");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(5));
     for (name, failures) in [("mixed-4MiB", 0.5), ("storm-4MiB", 10.0)] {
         let buf = buffer(failures);
         group.throughput(Throughput::Bytes(buf.len() as u64));
         group.bench_function(name, |b| {
-            b.iter(|| scan_chunk(&m, black_box(&buf), 0, 1, &opts).newlines)
+            b.iter(|| {
+                let mut agg = Aggregation::default();
+                scan_into(&m, black_box(&buf), &source, 1, &opts, &mut agg).newlines
+            })
         });
     }
     group.finish();

@@ -4,10 +4,13 @@
 //!
 //! # Pipeline
 //!
-//! `source` (stdin, files) → [`scan`] (the anchor prefilter over whole buffers, lines found only
-//! around hits) → [`record`] (decode the envelope: zap JSON, ECS, Docker, CRI, …) →
-//! [`matcher`] (rules: component × cause, captured values, fix) → [`findings`] (aggregation) →
-//! [`report`] (human, JSON, NDJSON). The rules are data: [`rules`] loads and validates them.
+//! [`source`] (stdin, files, directories, archives) → [`scan::framer`] (blocks of complete lines,
+//! split lines kept whole) → [`scan`] (the anchor prefilter over whole blocks, lines found only
+//! around hits) → [`record`] (decode the envelope: zap JSON, ECS, Docker, CRI, …) → [`matcher`]
+//! (rules: component × cause, captured values, fix) → [`findings`] (aggregation, and the deltas
+//! each block causes) → [`report`] (observers: human, JSON, NDJSON). The drivers (batch, live
+//! standard input) own the I/O and the threads around that one pipeline. The rules are data:
+//! [`rules`] loads and validates them.
 //!
 //! ```
 //! use faultline::{matcher::{Matcher, Verdict}, record::decode, rules::RuleSet};
@@ -22,6 +25,7 @@
 #![deny(missing_docs)]
 
 mod cli;
+mod drive;
 pub mod findings;
 pub mod mask;
 pub mod matcher;

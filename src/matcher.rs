@@ -100,6 +100,9 @@ pub struct Matcher {
     /// For each anchor: the component, if every rule of the anchor is a plain success rule of it
     /// (no regex, no `unless`), so a line holding only such anchors needs no decoding.
     anchor_success: Vec<Option<Component>>,
+    /// For each `[[value]]` regex, a literal every match of it holds, when it has one of three
+    /// bytes or more: a line without it is not searched with the regex.
+    value_needles: Vec<Option<memmem::Finder<'static>>>,
 }
 
 impl Matcher {
@@ -178,7 +181,15 @@ impl Matcher {
                 ignore.push(memmem::Finder::new(anchor.as_bytes()).into_owned());
             }
         }
+        let value_needles = set
+            .values
+            .iter()
+            .map(|v| {
+                required_literal(v.regex.as_str()).map(|l| memmem::Finder::new(&l).into_owned())
+            })
+            .collect();
         Matcher {
+            value_needles,
             ignore,
             scan_anchors,
             anchor_success,
@@ -349,30 +360,86 @@ impl Matcher {
             .unwrap_or(UNKNOWN_CAUSE)
     }
 
+    /// The id of a failure's winning rule.
+    pub fn rule_id<'a>(&'a self, failure: &Failure) -> &'a str {
+        &self.set.rules[failure.rule].id
+    }
+
+    /// The id of a failure's fix, when one applies.
+    pub fn fix_id<'a>(&'a self, failure: &Failure) -> Option<&'a str> {
+        failure.fix.map(|i| self.set.fixes[i].id.as_str())
+    }
+
     /// The values captured from a failing line: the winning rules' regex groups, then every
     /// `[[value]]` regex, first capture of a name wins.
     pub fn capture(&self, failure: &Failure, text: &str, into: &mut BTreeMap<String, String>) {
         let rules = [Some(failure.rule), failure.cause_rule];
-        let rule_regexes = rules
+        for re in rules
             .iter()
             .flatten()
-            .filter_map(|&r| self.set.rules[r].regex.as_deref());
-        let value_regexes = self.set.values.iter().map(|v| &v.regex);
-        for re in rule_regexes.chain(value_regexes) {
-            let names: Vec<&str> = re.capture_names().flatten().collect();
-            if names.iter().all(|n| into.contains_key(*n)) {
-                continue;
+            .filter_map(|&r| self.set.rules[r].regex.as_deref())
+        {
+            capture_with(re, text, into);
+        }
+        for (v, needle) in self.set.values.iter().zip(&self.value_needles) {
+            if needle
+                .as_ref()
+                .is_none_or(|n| n.find(text.as_bytes()).is_some())
+            {
+                capture_with(&v.regex, text, into);
             }
-            let Some(caps) = re.captures(text) else {
-                continue;
-            };
-            for name in names {
-                if let Some(m) = caps.name(name) {
-                    if !m.as_str().is_empty() && !into.contains_key(name) {
-                        // Values end up in reports and check commands: no secret may ride along.
-                        into.insert(name.to_string(), crate::mask::mask(m.as_str()).into_owned());
+        }
+    }
+}
+
+/// The longest literal (three bytes or more) that every match of `pattern` contains: a run of
+/// literals in the pattern's top-level sequence, looking through capture groups.
+fn required_literal(pattern: &str) -> Option<Vec<u8>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn walk(hir: &Hir, best: &mut Vec<u8>) {
+        match hir.kind() {
+            HirKind::Capture(c) => walk(&c.sub, best),
+            HirKind::Literal(l) if l.0.len() > best.len() => *best = l.0.to_vec(),
+            HirKind::Concat(items) => {
+                let mut run: Vec<u8> = Vec::new();
+                for item in items {
+                    match item.kind() {
+                        HirKind::Literal(l) => run.extend_from_slice(&l.0),
+                        _ => {
+                            if run.len() > best.len() {
+                                *best = std::mem::take(&mut run);
+                            }
+                            run.clear();
+                            walk(item, best);
+                        }
                     }
                 }
+                if run.len() > best.len() {
+                    *best = run;
+                }
+            }
+            _ => {}
+        }
+    }
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let mut best = Vec::new();
+    walk(&hir, &mut best);
+    (best.len() >= 3).then_some(best)
+}
+
+/// Adds the named groups of `re`'s first match in `text` that `into` lacks, secrets masked.
+fn capture_with(re: &regex::Regex, text: &str, into: &mut BTreeMap<String, String>) {
+    if re.capture_names().flatten().all(|n| into.contains_key(n)) {
+        return;
+    }
+    let Some(caps) = re.captures(text) else {
+        return;
+    };
+    for name in re.capture_names().flatten() {
+        if let Some(m) = caps.name(name) {
+            if !m.as_str().is_empty() && !into.contains_key(name) {
+                // Values end up in reports and check commands: no secret may ride along.
+                into.insert(name.to_string(), crate::mask::mask(m.as_str()).into_owned());
             }
         }
     }
@@ -480,6 +547,57 @@ fn component_from_hosts(text: &str) -> Component {
         Component::Cluster
     } else {
         Component::Agent
+    }
+}
+
+#[cfg(test)]
+mod needle_tests {
+    use super::required_literal;
+
+    #[test]
+    fn required_literals_are_found_through_groups() {
+        let lit = |p: &str| required_literal(p).map(|l| String::from_utf8(l).unwrap());
+        assert_eq!(
+            lit(r"proxyconnect tcp: dial tcp (?P<proxy>[^\s:]+:\d+)").as_deref(),
+            Some("proxyconnect tcp: dial tcp ")
+        );
+        assert_eq!(
+            lit(r"(?P<u>https?://[^/]+)/v1/logs").as_deref(),
+            Some("/v1/logs")
+        );
+        assert_eq!(
+            lit(r"(?P<u>https?://otel-(?:collector\.)?auto-ops\.(?P<r>[a-z]+))").as_deref(),
+            Some("auto-ops.")
+        );
+        // A top-level alternation or a case-insensitive literal requires nothing we can use.
+        assert_eq!(lit(r"abc|def"), None);
+        assert_eq!(lit(r"(?i)timeout"), None);
+        assert_eq!(lit(r"(?:Get|Head) x"), None);
+    }
+
+    #[test]
+    fn every_value_regex_that_matches_holds_its_literal() {
+        let set = crate::rules::RuleSet::builtin().unwrap();
+        for v in &set.values {
+            if let Some(l) = required_literal(v.regex.as_str()) {
+                // The literal is part of every match: check it on the regex's own matches in
+                // the rule examples.
+                for r in &set.rules {
+                    for e in &r.examples {
+                        let text = crate::record::decode(e.as_bytes()).text.into_owned();
+                        if let Some(m) = v.regex.find(&text) {
+                            assert!(
+                                memchr::memmem::find(m.as_str().as_bytes(), &l).is_some(),
+                                "{} matched {:?} without {:?}",
+                                v.regex.as_str(),
+                                m.as_str(),
+                                String::from_utf8_lossy(&l)
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

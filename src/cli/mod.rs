@@ -2,7 +2,6 @@
 //! matcher → scan → report, and exit codes. Only this module knows clap, terminals and exit codes.
 
 mod args;
-mod output;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -12,13 +11,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 
+use crate::drive::{self, RunOptions};
 use crate::matcher::Matcher;
-use crate::report::{self, Document, Style};
+use crate::report::{self, Document, HumanPrinter, JsonPrinter, NdjsonPrinter, Observer, Style};
 use crate::rules::{RuleSet, Severity};
-use crate::scan::{self, Input};
+use crate::scan::ScanOptions;
+use crate::source::Input;
 
 use args::{Args, Command, Format, RulesCommand};
-pub use output::CliSink;
 
 /// No finding at or above `--fail-on`.
 pub const EXIT_OK: i32 = 0;
@@ -136,7 +136,7 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
         }
         Some(Command::Explain { what }) => {
             let mut out = io::stdout().lock();
-            if report::explain(&mut out, &cfg.matcher, &what, cfg.style)? {
+            if report::explain(&mut out, cfg.matcher.rules(), &what, cfg.style)? {
                 Ok(EXIT_OK)
             } else {
                 eprintln!(
@@ -162,20 +162,19 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
         });
     }
     let reads_stdin = inputs.contains(&Input::Stdin);
-    let stdout = io::stdout();
-    let mut sink = CliSink::new(
-        stdout.lock(),
-        cfg.format,
-        cfg.style,
-        &cfg.matcher,
-        reads_stdin,
-    );
-    let opts = scan::RunOptions {
-        scan: scan::ScanOptions {
-            events: cfg.format == Format::Ndjson,
+    let set = cfg.matcher.rules();
+    let stdout = io::stdout().lock();
+    let mut observer: Box<dyn Observer + '_> = match cfg.format {
+        Format::Human => Box::new(HumanPrinter::new(stdout, cfg.style, set, reads_stdin)),
+        Format::Json => Box::new(JsonPrinter::new(stdout)),
+        Format::Ndjson => Box::new(NdjsonPrinter::new(stdout, set, reads_stdin)),
+    };
+    let opts = RunOptions {
+        scan: ScanOptions {
             since: cfg.since,
             until: cfg.until,
         },
+        events: cfg.format == Format::Ndjson,
         limits: Default::default(),
         text: cfg.text,
     };
@@ -191,26 +190,33 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
             }
         }
     };
-    let result = scan::scan_inputs(
-        &cfg.matcher,
-        &inputs,
-        &opts,
-        &interrupted,
-        &progress,
-        &mut sink,
-    );
+    let result = {
+        let mut with_bar = BarSuspends {
+            inner: observer.as_mut(),
+            bar: bar.as_ref(),
+        };
+        drive::run(
+            &cfg.matcher,
+            &inputs,
+            &opts,
+            &interrupted,
+            &progress,
+            &mut with_bar,
+        )
+    };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let (agg, sources) = result?;
+    let agg = result?;
     if reads_stdin && agg.stats.lines == 0 && inputs.len() == 1 {
-        eprintln!(
+        let _ = writeln!(
+            io::stderr(),
             "faultline: standard input held no lines. `docker logs` writes the agent's log to \
              stderr: pipe both streams, as in `docker logs autoops-otel-agent 2>&1 | faultline`."
         );
     }
-    let doc = Document::new(&cfg.matcher, &agg, &sources);
-    sink.finish(&doc)?;
+    let doc = Document::new(set, &agg);
+    observer.finish(&doc)?;
     if agg.stats.errors > 0 {
         return Ok(EXIT_ERROR);
     }
@@ -218,6 +224,37 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
         Some(worst) if worst >= cfg.fail_on => EXIT_FINDINGS,
         _ => EXIT_OK,
     })
+}
+
+/// An observer whose problems are printed with the progress bar out of the way.
+struct BarSuspends<'a> {
+    inner: &'a mut dyn Observer,
+    bar: Option<&'a indicatif::ProgressBar>,
+}
+
+impl Observer for BarSuspends<'_> {
+    fn matched(&mut self, events: &[crate::scan::MatchEvent]) -> io::Result<()> {
+        self.inner.matched(events)
+    }
+    fn changed(
+        &mut self,
+        deltas: &[crate::findings::Delta],
+        agg: &crate::findings::Aggregation,
+    ) -> io::Result<()> {
+        self.inner.changed(deltas, agg)
+    }
+    fn tick(&mut self, quiet: bool) -> io::Result<()> {
+        self.inner.tick(quiet)
+    }
+    fn problem(&mut self, source: &str, message: &str, error: bool) {
+        match self.bar {
+            Some(bar) => bar.suspend(|| self.inner.problem(source, message, error)),
+            None => self.inner.problem(source, message, error),
+        }
+    }
+    fn finish(&mut self, doc: &Document) -> io::Result<()> {
+        self.inner.finish(doc)
+    }
 }
 
 fn progress_bar() -> indicatif::ProgressBar {

@@ -7,8 +7,7 @@ use std::io::{self, Write};
 
 use super::{Document, FindingDoc, Seen};
 use crate::findings::Status;
-use crate::matcher::Matcher;
-use crate::rules::{fill_template, Component, RuleKind, Severity};
+use crate::rules::{fill_template, Component, RuleKind, RuleSet, Severity};
 
 /// Colours on or off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +27,11 @@ impl Style {
     fn bold(self, t: &str) -> String {
         self.paint("1", t)
     }
+    /// Dim text (or plain, without colour).
+    pub(crate) fn dim_text(self, t: &str) -> String {
+        self.dim(t)
+    }
+
     fn dim(self, t: &str) -> String {
         self.paint("2", t)
     }
@@ -228,6 +232,35 @@ fn human_bytes(n: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
+/// One line announcing that a component recovered, or failed again after it had recovered,
+/// while following a stream.
+pub(crate) fn live_status(
+    component: Component,
+    now: Status,
+    agg: &crate::findings::Aggregation,
+    style: Style,
+) -> String {
+    let state = &agg.components[component as usize];
+    let at = |p: &Option<crate::findings::Pos>| p.as_ref().map(|p| when(&super::seen(p)));
+    match now {
+        Status::Recovered => format!(
+            "{} {} {} recovered: it works again at {} after {}",
+            style.green("✓"),
+            style.bold(component.name()),
+            style.dim("·"),
+            at(&state.last_success).unwrap_or_default(),
+            plural(state.failures, "failing line", "failing lines"),
+        ),
+        _ => format!(
+            "{} {} {} failing again at {}",
+            style.red("✗"),
+            style.bold(component.name()),
+            style.dim("·"),
+            at(&state.last_failure).unwrap_or_default(),
+        ),
+    }
+}
+
 /// One line announcing a finding seen for the first time while following a stream.
 pub fn live_alert(f: &FindingDoc, style: Style) -> String {
     let mut line = format!(
@@ -250,13 +283,7 @@ pub fn live_alert(f: &FindingDoc, style: Style) -> String {
 
 /// Explains a code (`HTTP_503`), a rule id, a cause or a fix id. Returns `false` if nothing by that
 /// name is known.
-pub fn explain(
-    out: &mut dyn Write,
-    matcher: &Matcher,
-    what: &str,
-    style: Style,
-) -> io::Result<bool> {
-    let set = matcher.rules();
+pub fn explain(out: &mut dyn Write, set: &RuleSet, what: &str, style: Style) -> io::Result<bool> {
     let no_values = |_: &str| None;
     let print_fix = |out: &mut dyn Write, idx: Option<usize>| -> io::Result<()> {
         let Some(fix) = idx.map(|i| &set.fixes[i]) else {

@@ -5,9 +5,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{seen, Document};
-use crate::matcher::Matcher;
-use crate::rules::{Component, Severity};
+use super::Document;
+use crate::rules::{Component, RuleSet, Severity};
 use crate::scan::MatchEvent;
 
 /// Writes the document, pretty-printed, with a trailing newline.
@@ -20,9 +19,9 @@ pub fn print_json(out: &mut dyn Write, doc: &Document) -> io::Result<()> {
 struct MatchLine<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
-    source: String,
+    source: &'a str,
     line: u64,
-    timestamp: Option<String>,
+    timestamp: Option<&'a jiff::Timestamp>,
     rule: &'a str,
     component: Component,
     cause: &'a str,
@@ -31,27 +30,31 @@ struct MatchLine<'a> {
     values: &'a std::collections::BTreeMap<String, String>,
 }
 
-/// One `match` event as a single JSON line (without the newline).
-pub fn match_event(matcher: &Matcher, e: &MatchEvent, sources: &[String]) -> String {
-    let set = matcher.rules();
-    let rule = &set.rules[e.rule];
-    let at = seen(&e.pos, sources);
+/// Writes one `match` event as a single JSON line.
+pub fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Result<()> {
+    let rule = &set.rules[e.failure.rule];
+    let cause = e
+        .failure
+        .cause_rule
+        .and_then(|r| set.rules[r].cause.as_deref())
+        .unwrap_or(crate::matcher::UNKNOWN_CAUSE);
     let line = MatchLine {
         kind: "match",
-        source: at.source,
-        line: at.line,
-        timestamp: at.timestamp,
+        source: &e.at.source.name,
+        line: e.at.line,
+        timestamp: e.at.ts.as_ref(),
         rule: &rule.id,
-        component: e.component,
-        cause: &e.cause,
+        component: e.failure.component,
+        cause,
         code: rule.code.as_deref().or_else(|| {
-            set.code_for_cause(e.component, &e.cause)
+            set.code_for_cause(e.failure.component, cause)
                 .map(|c| c.code.as_str())
         }),
-        severity: e.severity,
+        severity: e.failure.severity,
         values: &e.values,
     };
-    serde_json::to_string(&line).expect("a match event serialises")
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
 }
 
 #[derive(Serialize)]

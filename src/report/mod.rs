@@ -1,20 +1,24 @@
 //! Reports: the [`Document`] a scan produces (the JSON contract of DESIGN.md, "Interfaces that
-//! others depend on") and its printers: human text grouped by component, one JSON document, and
-//! NDJSON events as they happen. Printers only format; they never scan or classify.
+//! others depend on") and the [`Observer`]s that print a run as it happens and when it ends: the
+//! human printer (live announcements and the report grouped by component), one JSON document,
+//! and NDJSON events. Observers consume the drivers' match events and the aggregation's deltas;
+//! none of them scans, classifies or works out on its own what is new. They take the rule set,
+//! not the matcher.
 
 mod human;
 mod json;
+mod observe;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::findings::{Aggregation, Finding, Pos, Status};
-use crate::matcher::Matcher;
-use crate::rules::{fill_template, Component, Severity};
+use crate::rules::{fill_template, Component, RuleSet, Severity};
 
-pub use human::{explain, live_alert, print_human, Style};
-pub use json::{match_event, print_json, print_summary_line};
+pub use human::{explain, print_human, Style};
+pub use json::{print_json, print_summary_line};
+pub use observe::{HumanPrinter, JsonPrinter, NdjsonPrinter, Observer};
 
 /// The version of the JSON document's shape.
 pub const FORMAT_VERSION: u32 = 1;
@@ -85,24 +89,24 @@ pub struct Document {
 
 impl Document {
     /// Builds the document of a finished (or interrupted) scan.
-    pub fn new(matcher: &Matcher, agg: &Aggregation, sources: &[String]) -> Document {
+    pub fn new(set: &RuleSet, agg: &Aggregation) -> Document {
         // Values any line of a component showed (its ES URL, its region) fill the check commands
         // of that component's findings whose own lines did not show them.
         let mut known: BTreeMap<Component, BTreeMap<String, String>> = BTreeMap::new();
         for f in &agg.findings {
-            let k = known.entry(f.component).or_default();
+            let k = known.entry(f.key.component).or_default();
             for (name, value) in &f.values {
                 k.entry(name.clone()).or_insert_with(|| value.clone());
             }
         }
         let mut order: Vec<&Finding> = agg.findings.iter().collect();
         // Stable: ties keep the order of first appearance.
-        order.sort_by_key(|f| (f.component, std::cmp::Reverse(f.severity)));
+        order.sort_by_key(|f| (f.key.component, std::cmp::Reverse(f.severity)));
         Document {
             version: FORMAT_VERSION,
             findings: order
                 .into_iter()
-                .map(|f| finding_doc_with(matcher, f, sources, known.get(&f.component)))
+                .map(|f| finding_doc_with(set, f, known.get(&f.key.component)))
                 .collect(),
             components: Component::ALL
                 .into_iter()
@@ -119,33 +123,32 @@ impl Document {
 }
 
 /// Prints a position.
-pub fn seen(pos: &Pos, sources: &[String]) -> Seen {
+pub fn seen(pos: &Pos) -> Seen {
     Seen {
-        source: sources
-            .get(pos.source as usize)
-            .cloned()
-            .unwrap_or_else(|| "?".to_string()),
+        source: pos.source.name.to_string(),
         line: pos.line,
         timestamp: pos.ts.map(|t| t.to_string()),
     }
 }
 
-/// The printable form of one finding.
-pub fn finding_doc(matcher: &Matcher, f: &Finding, sources: &[String]) -> FindingDoc {
-    finding_doc_with(matcher, f, sources, None)
+/// The printable form of one finding, its check command filled with its own values.
+pub fn finding_doc(set: &RuleSet, f: &Finding) -> FindingDoc {
+    finding_doc_with(set, f, None)
 }
 
 fn finding_doc_with(
-    matcher: &Matcher,
+    set: &RuleSet,
     f: &Finding,
-    sources: &[String],
     component_values: Option<&BTreeMap<String, String>>,
 ) -> FindingDoc {
-    let set = matcher.rules();
-    let rule = &set.rules[f.rule];
-    let fix = f.fix.map(|i| &set.fixes[i]);
-    let code = rule.code.clone().or_else(|| {
-        set.code_for_cause(f.component, &f.cause)
+    let rule = set.rules.iter().find(|r| r.id == f.rule);
+    let fix = f
+        .key
+        .fix
+        .as_deref()
+        .and_then(|id| set.fixes.iter().find(|x| x.id == id));
+    let code = rule.and_then(|r| r.code.clone()).or_else(|| {
+        set.code_for_cause(f.key.component, &f.key.cause)
             .map(|c| c.code.clone())
     });
     let lookup = |name: &str| {
@@ -155,15 +158,15 @@ fn finding_doc_with(
             .map(String::as_str)
     };
     FindingDoc {
-        rule: rule.id.clone(),
-        component: f.component,
-        cause: f.cause.clone(),
+        rule: f.rule.clone(),
+        component: f.key.component,
+        cause: f.key.cause.clone(),
         code,
         severity: f.severity,
-        title: rule.title.clone(),
+        title: rule.map_or_else(|| f.key.cause.clone(), |r| r.title.clone()),
         count: f.count,
-        first_seen: seen(&f.first, sources),
-        last_seen: seen(&f.last, sources),
+        first_seen: seen(&f.first),
+        last_seen: seen(&f.last),
         values: f.values.clone(),
         fix: fix.map(|x| x.summary.clone()),
         steps: fix.map(|x| x.steps.clone()).unwrap_or_default(),

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use memchr::memmem;
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use schema::RuleError;
 
@@ -34,7 +34,7 @@ const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// One of the agent's connections, or the agent itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Component {
     /// agent → the user's Elasticsearch
@@ -79,7 +79,7 @@ impl fmt::Display for Component {
 }
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// informational

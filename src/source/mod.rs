@@ -9,7 +9,14 @@ pub mod stdin;
 
 use std::path::PathBuf;
 
-use crate::scan::Input;
+/// An input named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input.
+    Stdin,
+    /// A file, a directory or an archive.
+    Path(PathBuf),
+}
 
 /// One thing to read.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Standard input, read on a thread of its own into a bounded channel. The reader the scanner sees
 //! reports `WouldBlock` when it has handed out everything that has arrived so far (so the scanner
-//! scans it now rather than waiting for a full block), `TimedOut` when no data came for a while
-//! (so live output can be flushed while `docker logs -f` is quiet), and ends the stream when the
-//! user presses Ctrl-C, so the summary of what was read is still printed.
+//! scans it now rather than waiting for a full block), `TimedOut` after every [`TICK`] in which
+//! no data came (so live output can be shown while `docker logs -f` is open), and ends the stream
+//! when the user presses Ctrl-C, so the summary of what was read is still printed.
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,9 +10,8 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender,
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long standard input may be quiet before the reader reports it idle.
-pub const IDLE: Duration = Duration::from_millis(400);
-const TICK: Duration = Duration::from_millis(100);
+/// How often a quiet reader reports that nothing came (`TimedOut`).
+pub const TICK: Duration = Duration::from_millis(50);
 const BLOCK: usize = 1 << 20;
 
 /// Reads standard input through a thread.
@@ -21,8 +20,6 @@ pub struct StdinReader {
     pending: Vec<u8>,
     at: usize,
     interrupted: Arc<AtomicBool>,
-    quiet: Duration,
-    idle_reported: bool,
     /// Consumed buffers go back to the reading thread.
     free_tx: Sender<Vec<u8>>,
     /// `WouldBlock` was returned since the last data: the next read waits.
@@ -66,8 +63,6 @@ impl StdinReader {
             pending: Vec::new(),
             at: 0,
             interrupted,
-            quiet: Duration::ZERO,
-            idle_reported: false,
             drained_reported: false,
             done: false,
         }
@@ -86,8 +81,6 @@ impl StdinReader {
                 if used.capacity() > 0 {
                     let _ = self.free_tx.send(used);
                 }
-                self.quiet = Duration::ZERO;
-                self.idle_reported = false;
                 self.drained_reported = false;
                 None
             }
@@ -143,11 +136,7 @@ impl Read for StdinReader {
                 }
                 Err(RecvTimeoutError::Disconnected) => return self.end(),
                 Err(RecvTimeoutError::Timeout) => {
-                    self.quiet += TICK;
-                    if self.quiet >= IDLE && !self.idle_reported {
-                        self.idle_reported = true;
-                        return Err(io::Error::new(io::ErrorKind::TimedOut, "stdin is idle"));
-                    }
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "stdin is quiet"));
                 }
             }
         }

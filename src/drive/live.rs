@@ -1,0 +1,43 @@
+//! The live driver: standard input, read as it arrives (`docker logs -f agent 2>&1 | faultline`).
+//! Whatever has arrived is framed and scanned at once, and the observer hears of it at once: the
+//! match events, the deltas, and a tick whenever the input pauses, so that it can show a new
+//! problem while the pipe is still open. Ctrl-C ends the stream; the report of what was read
+//! follows.
+
+use std::io;
+
+use super::{deliver, fill, scan_ready, Ctx, BLOCK};
+use crate::findings::{Aggregation, Source};
+use crate::report::Observer;
+use crate::scan::Framer;
+use crate::source::stdin::StdinReader;
+
+/// Reads standard input to its end (or Ctrl-C) into `total`.
+pub(super) fn scan_stdin(
+    ctx: &Ctx<'_>,
+    mut reader: StdinReader,
+    source: &Source,
+    total: &mut Aggregation,
+    observer: &mut dyn Observer,
+) -> io::Result<()> {
+    let mut framer = Framer::new(BLOCK);
+    loop {
+        let (bytes, f) = fill(&mut framer, &mut reader, BLOCK);
+        (ctx.progress)(bytes, 0);
+        scan_ready(ctx, &mut framer, source, f.eof, true, &mut |mut part| {
+            part.agg.stats.lines = 0;
+            deliver(part, total, observer)
+        })?;
+        if let Some(e) = &f.error {
+            total.stats.errors += 1;
+            observer.problem(&source.name, &e.to_string(), true);
+        }
+        if f.eof {
+            break;
+        }
+        observer.tick(f.idle)?;
+    }
+    total.stats.sources += 1;
+    total.stats.lines += framer.lines();
+    Ok(())
+}

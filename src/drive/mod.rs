@@ -1,0 +1,370 @@
+//! Drivers: the I/O and scheduling around the one pipeline (framer → scanner → aggregation →
+//! observers). [`batch`] reads files, directories and archives, several at once and each mapped
+//! file in parallel chunks, and hands results to the observer in input order; [`live`] reads
+//! standard input as it arrives and tells the observer at once. Both cut blocks with the same
+//! [`Framer`](crate::scan::Framer), scan them with the same [`scan_block`](crate::scan::scan_block)
+//! and merge them into one [`Aggregation`], whose deltas the observer receives.
+
+mod batch;
+mod live;
+
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::findings::{Aggregation, Source};
+use crate::matcher::Matcher;
+use crate::report::Observer;
+use crate::scan::{chunk_bounds, Collector, Framer, ScanOptions};
+use crate::source::{Input, Item};
+
+/// How much of a stream is gathered before it is scanned (unless the stream has no more for now):
+/// big enough to be split across the cores, small enough to keep memory flat.
+pub const BLOCK: usize = 8 << 20;
+/// The smallest chunk of a parallel scan of a mapped file.
+const CHUNK: usize = 8 << 20;
+/// The largest chunk of a parallel scan of a mapped file.
+const MAX_CHUNK: usize = 64 << 20;
+/// The smallest chunk when a stream block is split across threads.
+const BLOCK_CHUNK: usize = 1 << 20;
+/// The chunk of a mapped file when events are kept: results go out every few of them, so that a
+/// closed output stops the work early and events do not pile up.
+const EVENT_CHUNK: usize = 4 << 20;
+
+/// How a run reads its inputs.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The time window.
+    pub scan: ScanOptions,
+    /// Keep a match event per failing line (observers that print every line want them).
+    pub events: bool,
+    /// Safety limits for archives.
+    pub limits: crate::source::bundle::Limits,
+    /// Scan binary files too.
+    pub text: bool,
+}
+
+/// What every driver shares.
+struct Ctx<'a> {
+    matcher: &'a Matcher,
+    opts: &'a RunOptions,
+    /// Set by Ctrl-C, or when the output is closed: stop reading, keep what was read.
+    cancel: &'a AtomicBool,
+    /// Bytes read and inputs finished, for a progress bar; called from any thread.
+    progress: &'a (dyn Fn(u64, u64) + Sync),
+}
+
+impl Ctx<'_> {
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// Reads every input and returns the aggregation of all of them. Files, directories and archives
+/// are read in parallel and reported in the order they were named (directories list their
+/// entries by name), standard input as a live stream in its place. The observer sees events,
+/// deltas and problems as they happen; an error of the observer (a closed output) stops the run
+/// and is returned. `cancel` (Ctrl-C) ends the run early with what was read.
+pub fn run(
+    matcher: &Matcher,
+    inputs: &[Input],
+    opts: &RunOptions,
+    cancel: &Arc<AtomicBool>,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    observer: &mut dyn Observer,
+) -> io::Result<Aggregation> {
+    let ctx = Ctx {
+        matcher,
+        opts,
+        cancel,
+        progress,
+    };
+    let mut total = Aggregation::default();
+    let items = crate::source::expand(inputs, &mut |name, message| {
+        total.stats.errors += 1;
+        observer.problem(name, message, true);
+    });
+    let mut rest: &[Item] = &items;
+    while !rest.is_empty() && !ctx.cancelled() {
+        if rest[0] == Item::Stdin {
+            let source = Source::new("<stdin>", total.stats.sources as u32);
+            let reader = crate::source::stdin::StdinReader::spawn(cancel.clone());
+            live::scan_stdin(&ctx, reader, &source, &mut total, observer)?;
+            rest = &rest[1..];
+            continue;
+        }
+        let run = rest.iter().take_while(|i| **i != Item::Stdin).count();
+        batch::scan_files(&ctx, &rest[..run], &mut total, observer)?;
+        rest = &rest[run..];
+    }
+    Ok(total)
+}
+
+/// Hands a part of the input's results to the observer and merges it into the total: events
+/// first, then the deltas the merge caused.
+fn deliver(
+    part: Collector,
+    total: &mut Aggregation,
+    observer: &mut dyn Observer,
+) -> io::Result<()> {
+    if let Some(events) = &part.events {
+        if !events.is_empty() {
+            observer.matched(events)?;
+        }
+    }
+    let deltas = total.merge(part.agg);
+    if !deltas.is_empty() {
+        observer.changed(&deltas, total)?;
+    }
+    Ok(())
+}
+
+/// Scans a buffer of complete lines in line-aligned chunks of about `chunk` bytes on the thread
+/// pool, numbering lines from `first_line`, and merges the chunks in input order: the result is
+/// the same as one sequential scan. Returns it with the buffer's newline count.
+fn scan_parallel(
+    ctx: &Ctx<'_>,
+    buf: &[u8],
+    source: &Source,
+    first_line: u64,
+    chunk: usize,
+) -> (Collector, u64) {
+    let bounds = chunk_bounds(buf, chunk);
+    let scan = |s: usize, e: usize, first: u64| {
+        let mut c = Collector::new(ctx.opts.events);
+        let counts = crate::scan::scan_block(
+            ctx.matcher,
+            &buf[s..e],
+            source,
+            first,
+            &ctx.opts.scan,
+            &mut c,
+        );
+        counts.add_to(&mut c.agg);
+        (c, counts.newlines)
+    };
+    if bounds.len() <= 1 {
+        return scan(0, buf.len(), first_line);
+    }
+    let parts: Vec<(Collector, u64)> = bounds.par_iter().map(|&(s, e)| scan(s, e, 1)).collect();
+    let mut total = Collector::new(ctx.opts.events);
+    let mut lines_before = first_line - 1;
+    for (mut p, newlines) in parts {
+        p.agg.shift_lines(lines_before);
+        if let (Some(all), Some(events)) = (&mut total.events, p.events) {
+            all.extend(events.into_iter().map(|mut e| {
+                e.at.line += lines_before;
+                e
+            }));
+        }
+        lines_before += newlines;
+        total.agg.merge(p.agg);
+    }
+    (total, lines_before - (first_line - 1))
+}
+
+/// What filling a framer from a reader ended with.
+#[derive(Debug, Default)]
+struct Fill {
+    /// The reader has no more.
+    eof: bool,
+    /// A live reader had nothing for a while.
+    idle: bool,
+    /// The read error that ended the stream (what was read before it counts).
+    error: Option<io::Error>,
+}
+
+/// Reads into the framer until a block is due (a [`BLOCK`] of complete lines, or a piece of an
+/// overlong line), the reader has nothing more for now (`WouldBlock`), reports a pause
+/// (`TimedOut`), or ends. Returns the bytes read and how it ended.
+fn fill(framer: &mut Framer, reader: &mut dyn Read, block: usize) -> (u64, Fill) {
+    let mut bytes = 0u64;
+    let mut fill = Fill::default();
+    loop {
+        if framer.pending() >= block && framer.take(false).is_some() {
+            break;
+        }
+        match reader.read(framer.spare()) {
+            Ok(0) => {
+                fill.eof = true;
+                break;
+            }
+            Ok(n) => {
+                bytes += n as u64;
+                framer.filled(n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                fill.idle = true;
+                break;
+            }
+            Err(e) => {
+                fill.error = Some(e);
+                fill.eof = true;
+                break;
+            }
+        }
+    }
+    (bytes, fill)
+}
+
+/// Scans every block the framer has ready (all that is held at the end of input), splitting a
+/// block across threads when `split`, and hands each block's results to `emit`.
+fn scan_ready(
+    ctx: &Ctx<'_>,
+    framer: &mut Framer,
+    source: &Source,
+    eof: bool,
+    split: bool,
+    emit: &mut dyn FnMut(Collector) -> io::Result<()>,
+) -> io::Result<()> {
+    while let Some(block) = framer.take(eof) {
+        let buf = &framer.buffered()[..block.len];
+        let chunk = if split {
+            (buf.len() / (rayon::current_num_threads() * 2)).max(BLOCK_CHUNK)
+        } else {
+            buf.len()
+        };
+        let (mut part, newlines) = scan_parallel(ctx, buf, source, block.at.line, chunk);
+        part.agg.stats.bytes = block.len as u64;
+        framer.advance(block, newlines);
+        emit(part)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::Collector;
+
+    fn ctx_run<T>(events: bool, f: impl FnOnce(&Ctx<'_>) -> T) -> T {
+        let matcher = Matcher::new(crate::rules::RuleSet::builtin().unwrap());
+        let opts = RunOptions {
+            events,
+            ..RunOptions::default()
+        };
+        let cancel = AtomicBool::new(false);
+        let ctx = Ctx {
+            matcher: &matcher,
+            opts: &opts,
+            cancel: &cancel,
+            progress: &|_, _| {},
+        };
+        f(&ctx)
+    }
+
+    fn corpus() -> Vec<u8> {
+        let lines = [
+            r#"{"level":"info","ts":"2025-10-14T09:15:00.000Z","msg":"completed fetching node_stats metricset"}"#,
+            r#"{"level":"error","ts":"2025-10-14T09:15:03.512Z","msg":"failed to register Cloud Connected Mode: Post \"https://api.elastic-cloud.com/api/v1/cloud-connected/clusters\": proxyconnect tcp: dial tcp 10.0.0.8:3128: connect: connection refused"}"#,
+            "plain healthy line",
+            "2025-10-14T09:15:05.000000000Z stderr P {\"level\":\"error\",\"msg\":\"Exporting failed. Dropping",
+            "2025-10-14T09:15:05.000000000Z stderr F  data.\",\"error\":\"no more retries left: context deadline exceeded\"}",
+            r#"{"log":"{\"level\":\"error\",\"msg\":\"Exporting failed. Dro","stream":"stderr","time":"2025-10-14T09:15:06Z"}"#,
+            r#"{"log":"pping data.\",\"error\":\"dial tcp: lookup otel-auto-ops.eu-west-1.aws.svc.elastic.cloud: no such ","stream":"stderr","time":"2025-10-14T09:15:06Z"}"#,
+            r#"{"log":"host\"}\n","stream":"stderr","time":"2025-10-14T09:15:06Z"}"#,
+            r#"{"level":"info","ts":"2025-10-14T09:15:09.000Z","msg":"Registered cluster abc for Cloud Connect"}"#,
+        ];
+        let mut buf = Vec::new();
+        for i in 0..60 {
+            buf.extend_from_slice(lines[i % lines.len()].as_bytes());
+            buf.push(b'\n');
+        }
+        buf.extend_from_slice(lines[1].as_bytes());
+        buf
+    }
+
+    /// One sequential scan of the whole buffer.
+    fn whole(ctx: &Ctx<'_>, buf: &[u8]) -> Collector {
+        let (c, _) = scan_parallel(ctx, buf, &Source::new("t", 0), 1, usize::MAX);
+        c
+    }
+
+    #[test]
+    fn chunked_parallel_scan_equals_one_sequential_scan() {
+        ctx_run(true, |ctx| {
+            let buf = corpus();
+            let want = whole(ctx, &buf);
+            assert!(want.agg.stats.failures > 10, "{:?}", want.agg.stats);
+            for chunk in [1, 7, 64, 150, 333, 1000, buf.len()] {
+                let (got, newlines) = scan_parallel(ctx, &buf, &Source::new("t", 0), 1, chunk);
+                assert_eq!(newlines, 60, "chunk size {chunk}");
+                assert_eq!(got.agg, want.agg, "chunk size {chunk}");
+                assert_eq!(got.events, want.events, "chunk size {chunk}");
+            }
+        });
+    }
+
+    /// A reader that hands out the sizes given, in turn, and says `WouldBlock` between reads
+    /// now and then (a live pipe).
+    struct Trickle<'a> {
+        data: &'a [u8],
+        sizes: Vec<usize>,
+        i: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.i += 1;
+            if self.i % 3 == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let n = self.sizes[self.i % self.sizes.len()]
+                .min(out.len())
+                .min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_stream_read_in_any_pieces_equals_the_static_scan() {
+        ctx_run(true, |ctx| {
+            let buf = corpus();
+            let want = whole(ctx, &buf);
+            for (sizes, block) in [
+                (vec![1], 64),
+                (vec![5, 1, 300], 64),
+                (vec![4096], 1 << 20),
+                (vec![77, 13], 512),
+            ] {
+                let mut reader = Trickle {
+                    data: &buf,
+                    sizes: sizes.clone(),
+                    i: 0,
+                };
+                let mut framer = Framer::new(block);
+                let mut total = Collector::new(true);
+                loop {
+                    let (_, f) = fill(&mut framer, &mut reader, block);
+                    scan_ready(
+                        ctx,
+                        &mut framer,
+                        &Source::new("t", 0),
+                        f.eof,
+                        true,
+                        &mut |p| {
+                            total.events.as_mut().unwrap().extend(p.events.unwrap());
+                            total.agg.merge(p.agg);
+                            Ok(())
+                        },
+                    )
+                    .unwrap();
+                    if f.eof {
+                        break;
+                    }
+                }
+                assert_eq!(framer.lines(), 61);
+                let mut want_agg = want.agg.clone();
+                want_agg.stats.bytes = buf.len() as u64;
+                assert_eq!(total.agg, want_agg, "sizes {sizes:?}");
+                assert_eq!(total.events, want.events, "sizes {sizes:?}");
+            }
+        });
+    }
+}
