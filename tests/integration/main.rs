@@ -17,3 +17,6 @@ mod bundles;
 
 // Hostile input: binary data, invalid UTF-8, long lines, a closed pipe; and chunked scans.
 mod robustness;
+
+// Live standard input: announcements on a busy pipe, a finished pipe, a closed output.
+mod live;
