@@ -15,8 +15,7 @@ use self::prefilter::Prefilter;
 use crate::record::{Level, Record};
 use crate::rules::{Component, RuleKind, RuleSet, Severity};
 
-/// The cause given to a failure no rule names a cause for.
-pub const UNKNOWN_CAUSE: &str = "unknown";
+pub use crate::rules::UNKNOWN_CAUSE;
 
 /// What one line means.
 #[derive(Debug, Clone, PartialEq)]

@@ -354,7 +354,7 @@ pub fn explain(out: &mut dyn Write, set: &RuleSet, what: &str, style: Style) -> 
             let cause = rule
                 .cause
                 .as_deref()
-                .unwrap_or(crate::matcher::UNKNOWN_CAUSE);
+                .unwrap_or(crate::rules::UNKNOWN_CAUSE);
             print_fix(out, set.fix_for(&rule.id, component, cause))?;
         }
         return Ok(true);

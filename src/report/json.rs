@@ -37,7 +37,7 @@ pub fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Re
         .failure
         .cause_rule
         .and_then(|r| set.rules[r].cause.as_deref())
-        .unwrap_or(crate::matcher::UNKNOWN_CAUSE);
+        .unwrap_or(crate::rules::UNKNOWN_CAUSE);
     let line = MatchLine {
         kind: "match",
         source: &e.at.source.name,

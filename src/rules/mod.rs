@@ -33,6 +33,9 @@ const BUILTIN: &[(&str, &str)] = &[
     ("rules/codes.toml", include_str!("../../rules/codes.toml")),
 ];
 
+/// The cause given to a failure no rule names a cause for.
+pub const UNKNOWN_CAUSE: &str = "unknown";
+
 /// One of the agent's connections, or the agent itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

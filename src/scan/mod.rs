@@ -4,7 +4,7 @@
 //! a driver's collector that also keeps match events). Everything else is counted, not looked
 //! at. It does no I/O and no scheduling: [`framer`] cuts blocks out of a stream (or a static
 //! buffer) so that no line, and no split line's parts, straddles two blocks, and the drivers
-//! (`crate::drive`) decide which blocks to scan on which thread.
+//! (the `drive` module) decide which blocks to scan on which thread.
 
 pub mod framer;
 
