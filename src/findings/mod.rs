@@ -8,6 +8,8 @@
 //! rules, fixes and sources by id and path, never by an index into a vector, so it serialises
 //! (serde) and can be restored against a rule set loaded again.
 
+pub mod alert;
+
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -351,10 +351,7 @@ pub fn explain(out: &mut dyn Write, set: &RuleSet, what: &str, style: Style) -> 
         }
         if rule.kind == RuleKind::Failure {
             let component = rule.component.unwrap_or(Component::Agent);
-            let cause = rule
-                .cause
-                .as_deref()
-                .unwrap_or(crate::rules::UNKNOWN_CAUSE);
+            let cause = rule.cause.as_deref().unwrap_or(crate::rules::UNKNOWN_CAUSE);
             print_fix(out, set.fix_for(&rule.id, component, cause))?;
         }
         return Ok(true);
