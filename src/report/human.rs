@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::{Document, FindingDoc, Seen};
+use super::{for_terminal, Document, FindingDoc, Seen};
 use crate::findings::Status;
 use crate::matcher::Matcher;
 use crate::rules::{fill_template, Component, RuleKind, Severity};
@@ -66,10 +66,13 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// Where a line was seen; the source name comes from the input (a file or archive member name)
+/// and is escaped for the terminal.
 fn when(s: &Seen) -> String {
+    let source = for_terminal(&s.source);
     match &s.timestamp {
-        Some(t) => format!("{t} ({}:{})", s.source, s.line),
-        None => format!("{}:{}", s.source, s.line),
+        Some(t) => format!("{} ({source}:{})", for_terminal(t), s.line),
+        None => format!("{source}:{}", s.line),
     }
 }
 
@@ -173,13 +176,17 @@ fn print_finding(out: &mut dyn Write, f: &FindingDoc, style: Style) -> io::Resul
     writeln!(
         out,
         "{mark} {} {} {}",
-        style.bold(&f.cause),
+        style.bold(&for_terminal(&f.cause)),
         style.dim("—"),
-        f.title
+        for_terminal(&f.title)
     )?;
-    let mut ids = format!("{} · rule {}", style.severity(f.severity), f.rule);
+    let mut ids = format!(
+        "{} · rule {}",
+        style.severity(f.severity),
+        for_terminal(&f.rule)
+    );
     if let Some(code) = &f.code {
-        ids.push_str(&format!(" · code {code}"));
+        ids.push_str(&format!(" · code {}", for_terminal(code)));
     }
     writeln!(out, "  {ids}")?;
     if f.count == 1 {
@@ -200,7 +207,7 @@ fn print_finding(out: &mut dyn Write, f: &FindingDoc, style: Style) -> io::Resul
         }
     }
     if let Some(check) = &f.check {
-        writeln!(out, "  {}  {check}", style.cyan("Check"))?;
+        writeln!(out, "  {}  {}", style.cyan("Check"), for_terminal(check))?;
     }
     if let Some(expect) = &f.expect {
         writeln!(out, "  {} {expect}", style.cyan("Expect"))?;
@@ -209,7 +216,14 @@ fn print_finding(out: &mut dyn Write, f: &FindingDoc, style: Style) -> io::Resul
         writeln!(out, "  {}   {docs}", style.cyan("Docs"))?;
     }
     if let Some(message) = &f.message {
-        writeln!(out, "  {}    {}", style.cyan("Log"), style.dim(message))?;
+        // Already masked and free of controls (`findings::sample_text`); bidi and invisible
+        // characters are neutralised here.
+        writeln!(
+            out,
+            "  {}    {}",
+            style.cyan("Log"),
+            style.dim(&for_terminal(message))
+        )?;
     }
     Ok(())
 }
@@ -238,12 +252,12 @@ pub fn live_alert(f: &FindingDoc, style: Style) -> String {
         },
         style.bold(f.component.name()),
         style.dim("·"),
-        style.bold(&f.cause),
-        f.title,
+        style.bold(&for_terminal(&f.cause)),
+        for_terminal(&f.title),
         when(&f.first_seen)
     );
     if let Some(check) = &f.check {
-        line.push_str(&format!("\n    check: {check}"));
+        line.push_str(&format!("\n    check: {}", for_terminal(check)));
     }
     line
 }
@@ -320,7 +334,11 @@ pub fn explain(
         }
         writeln!(out, "Defined at: {}", rule.origin)?;
         if let Some(example) = rule.examples.first() {
-            writeln!(out, "Example: {}", crate::findings::sample_text(example))?;
+            writeln!(
+                out,
+                "Example: {}",
+                for_terminal(&crate::findings::sample_text(example))
+            )?;
         }
         if rule.kind == RuleKind::Failure {
             let component = rule.component.unwrap_or(Component::Agent);

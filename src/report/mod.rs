@@ -2,8 +2,11 @@
 //! others depend on") and its printers: human text grouped by component, one JSON document, and
 //! NDJSON events as they happen. Printers only format; they never scan or classify.
 
+mod escape;
 mod human;
 mod json;
+
+pub(crate) use escape::for_terminal;
 
 use std::collections::BTreeMap;
 
