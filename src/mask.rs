@@ -65,9 +65,10 @@ static SECRET: LazyLock<Regex> = LazyLock::new(|| {
             (?: \\*["'] )? \s* (?P<sep> [=:] ) \s* (?P<kq> \\*" | ' )? (?P<keyv>)
         |
         # The userinfo of a URL: `https://user:password@host`, `https://token@host`. A password
-        # may hold `@`: the userinfo runs to the last `@` before the host.
+        # may hold `@`, `?` or `#`: it runs to the last `@` before the host. (A `"` or a space in
+        # a URL's password is percent-encoded by whatever wrote a valid URL.)
         \b (?P<url> [a-z] [a-z0-9+.-]* ) ://
-            (?: [^\s:@/?\#"'\\<>]+ : (?P<userinfo> [^\s/?\#"'\\<>]* ) | (?P<bare> [^\s:/?\#"'\\<>]+ ) ) @
+            (?: [^\s:@/?\#"'\\<>]+ : (?P<userinfo> [^\s/"'\\<>]* ) | (?P<bare> [^\s:/?\#"'\\<>]+ ) ) @
         "#,
     )
     .expect("the secret pattern is valid")
@@ -192,7 +193,9 @@ fn secret(text: &str, caps: &Captures) -> (Option<(usize, usize)>, usize) {
         let open = caps.name("fq").map(|q| q.as_str());
         let end = value_end(text, flag.start(), open, true);
         let value = &text[flag.start()..end];
-        if open.is_none() && (value.starts_with('-') || is_prose(value)) {
+        // `--es-password --es-url x`: the value is missing, and the next flag is no secret. A
+        // value with one dash is taken, as Go's flag package takes it.
+        if open.is_none() && (value.starts_with("--") || value == "-" || is_prose(value)) {
             return (None, flag.start());
         }
         (flag.start(), end)
@@ -728,6 +731,129 @@ mod tests {
         ] {
             let once = masked(line);
             unchanged(&once);
+        }
+    }
+}
+
+/// Properties over generated secrets: every known form is masked whole, and masking is
+/// idempotent on text made of the pieces secrets are written with.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use super::{mask, MASK};
+
+    /// A password as people choose them: letters, digits and punctuation, `;`, `{`, `"` and `@`
+    /// included; it starts and ends with a letter or digit. A quote followed by JSON punctuation
+    /// reads as the end of a string in an unquoted value, so that pair is left out.
+    fn password() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9][A-Za-z0-9;{@!#%^.+_~\"(\\[-]{4,20}[A-Za-z0-9]".prop_filter(
+            "a quote then punctuation ends a JSON string",
+            |s| {
+                !s.as_bytes()
+                    .windows(2)
+                    .any(|w| w[0] == b'"' && b",}]):;\\\"".contains(&w[1]))
+            },
+        )
+    }
+
+    /// A token: base64url characters, not a word of prose. It starts with a letter or digit: after
+    /// a flag, `--x` is the next flag.
+    fn token() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9][A-Za-z0-9_-]{5,39}".prop_filter("not a word of prose", |s| !super::is_prose(s))
+    }
+
+    /// A short all-letter bearer token.
+    fn letters() -> impl Strategy<Value = String> {
+        "[A-Za-z]{3,12}".prop_filter("not a word of prose", |s| !super::is_prose(s))
+    }
+
+    /// Runs `form` with `secret` in place of `{}` and expects exactly `{}` → `****`.
+    fn masked_whole(form: &str, secret: &str) -> Result<(), TestCaseError> {
+        let line = form.replace("{}", secret);
+        let out = mask(&line);
+        prop_assert_eq!(out.as_ref(), form.replace("{}", MASK), "line {:?}", line);
+        let again = mask(&out);
+        prop_assert_eq!(again.as_ref(), out.as_ref(), "not idempotent on {:?}", line);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn passwords_in_every_form(p in password()) {
+            for form in [
+                "password={}",
+                "level=error password={} user=elastic",
+                "AUTOOPS_ES_PASSWORD={} next",
+                "curl -u elastic:{} https://es01:9200",
+                "curl --user elastic:{} -XGET",
+                "./install.sh --es-password {} --es-url https://es01:9200",
+                "cloud_auth=elastic:{}",
+                "-E cloud.auth=elastic:{} -e x",
+            ] {
+                masked_whole(form, &p)?;
+            }
+            // In a URL, a `"` is percent-encoded.
+            masked_whole("Get https://elastic:{}@es01:9200/_license", &p.replace('"', "%22"))?;
+        }
+
+        #[test]
+        fn tokens_in_every_form(t in token(), l in letters()) {
+            for form in [
+                "Authorization: ApiKey {}",
+                "using Bearer {} for es01",
+                "AUTOOPS_TOKEN={}",
+                "api_key={}",
+                "AUTOOPS_TEMP_RESOURCE_ID={}",
+                "POST https://{}@otel.example:443/v1/logs",
+                "agent --token {} --x",
+            ] {
+                masked_whole(form, &t)?;
+            }
+            masked_whole("using Bearer {} for es01", &l)?;
+            masked_whole("ApiKey {}", &l)?;
+        }
+
+        #[test]
+        fn json_secrets_at_any_escaping_level(p in "[ -~]{1,24}") {
+            // A JSON body in zap's error field, in a Docker json-file line.
+            let body = json!({"password": p, "api_key": p}).to_string();
+            let zap = json!({"level": "error", "msg": "request failed", "error": body}).to_string();
+            let docker = json!({"log": format!("{zap}\n"), "stream": "stderr"}).to_string();
+            for (line, depth) in [(body.clone(), 0), (zap.clone(), 1), (docker.clone(), 2)] {
+                let out = mask(&line);
+                let mut v: Value = serde_json::from_str(&out)
+                    .map_err(|e| TestCaseError::fail(format!("{e}: {out}")))?;
+                for field in ["log", "error"].into_iter().skip(2 - depth) {
+                    let inner = v[field].as_str().unwrap_or_default().trim().to_string();
+                    v = serde_json::from_str(&inner)
+                        .map_err(|e| TestCaseError::fail(format!("{e}: {inner}")))?;
+                }
+                if !p.is_empty() && p != MASK && !p.starts_with("${") {
+                    prop_assert_eq!(&v["password"], MASK, "{}", out);
+                    prop_assert_eq!(&v["api_key"], MASK, "{}", out);
+                }
+                let again = mask(&out);
+                prop_assert_eq!(again.as_ref(), out.as_ref());
+            }
+        }
+
+        #[test]
+        fn masking_is_idempotent(parts in prop::collection::vec(prop_oneof![
+            Just("password".to_string()), Just("api_key".to_string()), Just("token".to_string()), Just("cloud_auth".to_string()),
+            Just("Authorization".to_string()), Just("Bearer ".to_string()), Just("ApiKey ".to_string()), Just("-u ".to_string()), Just("--user ".to_string()),
+            Just("--es-password ".to_string()), Just("https://".to_string()), Just("mailto://".to_string()), Just("@".to_string()), Just(":".to_string()),
+            Just("=".to_string()), Just("\"".to_string()), Just("\\\"".to_string()), Just("\\\\\\\"".to_string()), Just("'".to_string()), Just("{".to_string()), Just("}".to_string()),
+            Just("[".to_string()), Just("]".to_string()), Just(";".to_string()), Just("&".to_string()), Just(",".to_string()), Just(" ".to_string()), Just("****".to_string()),
+            Just("${env:X}".to_string()), Just("x=1".to_string()), "[A-Za-z0-9]{1,6}",
+        ], 0..24)) {
+            let text: String = parts.concat();
+            let once = mask(&text).into_owned();
+            let twice = mask(&once);
+            prop_assert_eq!(twice.as_ref(), once.as_str(), "input {:?}", text);
         }
     }
 }
