@@ -496,10 +496,14 @@ pub fn fill_template<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str
                 out.push_str(default);
                 quote = quote.after(default);
             }
+            // `<name>` tells a person what to put there; quoted, so that a paste cannot read
+            // it as redirections.
             (None, None) => {
-                out.push('<');
-                out.push_str(name);
-                out.push('>');
+                let placeholder = format!("<{name}>");
+                match quote {
+                    fill::Quote::None => out.push_str(&fill::quoted(&placeholder, quote)),
+                    _ => out.push_str(&placeholder),
+                }
             }
         }
         rest = &rest[start + 2 + len + 2..];
@@ -567,7 +571,7 @@ mod tests {
         };
         assert_eq!(
             fill_template("curl {{region}} {{csp|aws}} {{port}}", lookup),
-            "curl eu-west-1 aws <port>"
+            "curl eu-west-1 aws '<port>'"
         );
         // JSON bodies with single braces pass through untouched.
         assert_eq!(
@@ -594,7 +598,7 @@ mod tests {
                 "curl -x {{proxy|$HTTPS_PROXY}} {{es_url|$AUTOOPS_ES_URL}} {{region}} {{metricset}}",
                 lookup
             ),
-            r"curl -x $HTTPS_PROXY $AUTOOPS_ES_URL <region> 'x'\''; id; echo '\'''"
+            r"curl -x $HTTPS_PROXY $AUTOOPS_ES_URL '<region>' 'x'\''; id; echo '\'''"
         );
         // Inside a quoted part of the template, the value is quoted for that context.
         assert_eq!(

@@ -17,3 +17,6 @@ mod bundles;
 
 // Hostile input: binary data, invalid UTF-8, long lines, a closed pipe; and chunked scans.
 mod robustness;
+
+// Hostile values: shell injection into check commands, terminal escapes, secrets in every format.
+mod hostile;
