@@ -332,7 +332,11 @@ pub fn explain(
         if let Some(code) = &rule.code {
             writeln!(out, "Code: {code}")?;
         }
-        writeln!(out, "Defined at: {}", rule.origin)?;
+        writeln!(
+            out,
+            "Defined at: {}",
+            for_terminal(&rule.origin.to_string())
+        )?;
         if let Some(example) = rule.examples.first() {
             writeln!(
                 out,

@@ -84,6 +84,21 @@ impl Quote {
 /// The text to put in place of a placeholder `name` captured as `value`, at quoting state `quote`
 /// of the template, or `None` when the value cannot be used safely.
 pub(crate) fn safe_value<'v>(name: &str, value: &'v str, quote: Quote) -> Option<Cow<'v, str>> {
+    let valid = valid_value(name, value, quote)?;
+    // An IPv6 address in brackets is a glob pattern to an unquoted shell (zsh refuses the
+    // command when nothing matches): quote it.
+    if quote == Quote::None
+        && matches!(Kind::of(name), Kind::Url | Kind::Host | Kind::Proxy)
+        && valid.contains('[')
+    {
+        return Some(Cow::Owned(quoted(&valid, quote)));
+    }
+    Some(valid)
+}
+
+/// The value itself (or its URL without credentials) when it is valid for its kind, quoted for
+/// `quote` when it is free text; `None` when it cannot be used.
+fn valid_value<'v>(name: &str, value: &'v str, quote: Quote) -> Option<Cow<'v, str>> {
     if value.is_empty() || value.starts_with('-') || value.chars().any(is_hostile_char) {
         return None;
     }
@@ -288,7 +303,16 @@ mod tests {
             ("es_version", "8.17.3-SNAPSHOT"),
             ("env_var", "AUTOOPS_ES_URL"),
         ] {
-            assert_eq!(fill(name, value).as_deref(), Some(value), "{name}={value}");
+            // Inside double quotes nothing of a valid value is special.
+            let filled = safe_value(name, value, Quote::Double);
+            assert_eq!(filled.as_deref(), Some(value), "{name}={value}");
+            // Unquoted, only brackets (a glob to the shell) need quotes.
+            let want = if value.contains('[') {
+                format!("'{value}'")
+            } else {
+                value.to_string()
+            };
+            assert_eq!(fill(name, value), Some(want), "{name}={value}");
         }
     }
 
@@ -374,5 +398,111 @@ mod tests {
         assert_eq!(Quote::None.after("curl -H \"X: "), Quote::Double);
         assert_eq!(Quote::None.after(r#"a \' b "c\"d" "#), Quote::None);
         assert_eq!(Quote::Single.after(r"x\' "), Quote::None);
+    }
+}
+
+/// Properties: whatever a line captured, the shell reads the filled command as the template says,
+/// with the value in each place a single word (or part of one), or the placeholder's fallback.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::{valid_value, Quote};
+    use crate::rules::fill_template;
+
+    /// Splits `cmd` into words as a POSIX shell does (quotes and backslashes; no expansion), or
+    /// `None` when something outside quotes would make the shell do more than run one command
+    /// with those words: an operator, an expansion, a glob, a control character.
+    fn shell_words(cmd: &str) -> Option<Vec<String>> {
+        let mut words = Vec::new();
+        let mut word: Option<String> = None;
+        let mut chars = cmd.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                ' ' => words.extend(word.take()),
+                '\'' => {
+                    let w = word.get_or_insert_with(String::new);
+                    loop {
+                        match chars.next()? {
+                            '\'' => break,
+                            c => w.push(c),
+                        }
+                    }
+                }
+                '"' => {
+                    let w = word.get_or_insert_with(String::new);
+                    loop {
+                        match chars.next()? {
+                            '"' => break,
+                            '$' | '`' => return None,
+                            '\\' => match chars.next()? {
+                                c @ ('$' | '`' | '"' | '\\') => w.push(c),
+                                c => {
+                                    w.push('\\');
+                                    w.push(c);
+                                }
+                            },
+                            c => w.push(c),
+                        }
+                    }
+                }
+                '\\' => word.get_or_insert_with(String::new).push(chars.next()?),
+                c if c.is_control() || "$`;|&<>()*?[]{}#~!".contains(c) => return None,
+                c => word.get_or_insert_with(String::new).push(c),
+            }
+        }
+        words.extend(word);
+        Some(words)
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[a-z0-9:/.@\\[\\]$`;'\"()|&<>{}*?!#~\\\\ \t\n-]{0,24}",
+            "https?://([a-z0-9.-]{1,12}@)?[a-z0-9.-]{1,12}(:[0-9]{1,6})?(/[a-z_]{0,6})?",
+            "\\[[0-9a-f:]{2,12}\\](:[0-9]{1,5})?",
+            "[a-z0-9.-]{1,12}:[0-9]{1,6}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn filled_commands_are_read_as_written(
+            name in prop::sample::select(vec![
+                "es_url", "otel_url", "proxy", "es_host", "es_port", "region", "csp", "status",
+                "es_version", "env_var", "metricset", "widget",
+            ]),
+            v in value(),
+        ) {
+            let template = format!(
+                r#"cmd {{{{{name}|DEF}}}} {{{{{name}}}}} '{{{{{name}}}}}' "{{{{{name}}}}}" x{{{{{name}}}}}y -d '{{"k": "{{{{{name}}}}}"}}'"#
+            );
+            let filled = fill_template(&template, |n| (n == name).then_some(v.as_str()));
+            let words = shell_words(&filled);
+            prop_assert!(words.is_some(), "{:?} → {:?}", v, filled);
+            // What each placeholder stands for once the shell has read it.
+            let (first, w) = match valid_value(name, &v, Quote::Double) {
+                Some(raw) => {
+                    let raw = raw.into_owned();
+                    // Free text was quoted for a double-quoted context: read it back.
+                    let read = shell_words(&format!("\"{raw}\"")).unwrap().concat();
+                    (read.clone(), read)
+                }
+                None => ("DEF".to_string(), format!("<{name}>")),
+            };
+            let want = vec![
+                "cmd".to_string(),
+                first,
+                w.clone(),
+                w.clone(),
+                w.clone(),
+                format!("x{w}y"),
+                "-d".to_string(),
+                format!(r#"{{"k": "{w}"}}"#),
+            ];
+            prop_assert_eq!(words.unwrap(), want, "{:?} → {:?}", v, filled);
+        }
     }
 }

@@ -60,7 +60,7 @@ const ROWS: &[Row] = &[
         name: "valid values are still used",
         input: r#"{"level":"error","msg":"failed to register Cloud Connected Mode: Post \"https://api.elastic-cloud.com/api/v1/cloud-connected/clusters\": proxyconnect tcp: dial tcp [2001:db8::8]:3128: connect: connection refused"}"#,
         secrets: &[],
-        check_has: "-x [2001:db8::8]:3128 ",
+        check_has: "-x '[2001:db8::8]:3128' ",
     },
     // --- item 4: terminal injection ---
     Row {
