@@ -62,7 +62,7 @@ static SECRET: LazyLock<Regex> = LazyLock::new(|| {
         # `cloud_auth=user:password`, `AUTOOPS_TEMP_RESOURCE_ID=x`.
         (?P<key> \b [A-Za-z0-9_.-]*? (?: api[_-]?key | passw(?:or)?d | token | secret
                 | temp[_.-]?resource[_.-]?id | (?: cloud | basic | http )[_.-]?auth ) )
-            (?: \\*["'] )? \s* (?P<sep> [=:] ) \s* (?P<kq> \\*" | ' )? (?P<keyv>)
+            (?P<kc> \\*["'] )? \s* (?P<sep> [=:] ) \s* (?P<kq> \\*" | ' )? (?P<keyv>)
         |
         # The userinfo of a URL: `https://user:password@host`, `https://token@host`. A password
         # may hold `@`, `?` or `#`: it runs to the last `@` before the host. (A `"` or a space in
@@ -134,8 +134,30 @@ fn is_prose(word: &str) -> bool {
     PROSE.iter().any(|p| p.eq_ignore_ascii_case(w))
 }
 
+/// How many times masked text is masked again, at most, until nothing changes.
+const MAX_PASSES: usize = 4;
+
 /// Returns `text` with every secret replaced by [`MASK`]; borrowed when there was nothing to mask.
+///
+/// Hiding a secret can make what surrounds it read as another one: in `https://password:https://;x=1@`
+/// the value of `password:` is `https://`, and once it is hidden the rest reads as a URL whose
+/// password is `****;x=1`. So masked text is masked again until nothing changes: the result is a
+/// fixed point, and masking it changes nothing.
 pub fn mask(text: &str) -> Cow<'_, str> {
+    let Cow::Owned(mut out) = mask_once(text) else {
+        return Cow::Borrowed(text);
+    };
+    for _ in 0..MAX_PASSES {
+        match mask_once(&out) {
+            Cow::Borrowed(_) => break,
+            Cow::Owned(again) => out = again,
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One pass over `text`: every secret found replaced by [`MASK`].
+fn mask_once(text: &str) -> Cow<'_, str> {
     if !HINTS.is_match(text) {
         return Cow::Borrowed(text);
     }
@@ -214,7 +236,10 @@ fn secret(text: &str, caps: &Captures) -> (Option<(usize, usize)>, usize) {
             return (None, end);
         }
         let password = key.contains("passw") || key.ends_with("auth");
-        let end = value_end(text, start, open, password);
+        // After a quoted key (`"password": 123`), an unquoted value is a JSON literal, which
+        // ends at the first `,`; otherwise a password runs to the end of its word.
+        let json_literal = caps.name("kc").is_some();
+        let end = value_end(text, start, open, password && !json_literal);
         let v = &text[start..end];
         if open.is_none() {
             // `token: expired` is prose; after a colon, an unquoted value must look like a
@@ -636,6 +661,14 @@ mod tests {
             ),
             (r#"{"password":"ab\"c;d"}"#, r#"{"password":"****"}"#),
             ("map[password:ab;c user:x]", "map[password:**** user:x]"),
+            (
+                r#"{"password": 123, "user": "x"}"#,
+                r#"{"password": ****, "user": "x"}"#,
+            ),
+            (
+                r#"{"password":null,"user":"x"}"#,
+                r#"{"password":****,"user":"x"}"#,
+            ),
         ] {
             assert_eq!(masked(line), want, "{line}");
         }
