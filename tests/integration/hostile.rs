@@ -176,17 +176,23 @@ fn assert_safe(row: &str, check: &str) {
     );
 }
 
-/// Runs every check command with `sh`, `curl` and `docker` stubbed, in an empty directory, and
+/// Runs every check command with `sh`, `curl`, `docker` and `widgetctl` stubbed, in an empty directory, and
 /// asserts nothing was created there: a pasted command does what it says and nothing more.
 fn assert_runs_harmlessly(row: &str, checks: &[String]) {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
     let work = dir.path().join("work");
+    let log = dir.path().join("ran.log");
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::create_dir_all(&work).unwrap();
-    for stub in ["curl", "docker"] {
+    for stub in ["curl", "docker", "widgetctl"] {
         let path = bin.join(stub);
-        std::fs::write(&path, "#!/bin/sh\nexit 0\n").unwrap();
+        // Each stub notes that it ran, outside the directory watched for side effects.
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\necho {stub} >> '{}'\n", log.display()),
+        )
+        .unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
@@ -196,6 +202,7 @@ fn assert_runs_harmlessly(row: &str, checks: &[String]) {
         std::env::var("PATH").unwrap_or_default()
     );
     for check in checks {
+        let _ = std::fs::remove_file(&log);
         let status = Command::new("sh")
             .arg("-c")
             .arg(check)
@@ -212,6 +219,11 @@ fn assert_runs_harmlessly(row: &str, checks: &[String]) {
             created.is_empty(),
             "{row}: running {check:?} (status {status}) created {created:?}"
         );
+        // The command is well formed and ran the one program it names, once.
+        assert!(status.success(), "{row}: {check:?} failed: {status}");
+        let program = check.split_whitespace().next().unwrap_or_default();
+        let ran = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(ran, format!("{program}\n"), "{row}: {check:?}");
     }
 }
 
@@ -424,4 +436,62 @@ docs = "https://example.com/widgets"
             &format!(r#"{{"w": "{value}"}}"#)
         ]
     );
+}
+
+#[test]
+fn live_alerts_carry_the_safe_check() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+
+    let mut child = crate::util::faultline()
+        .args(["--color", "never"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    // The proxy row, then the OSC 52 row; the pipe stays open so that alerts are live.
+    let rows = [&ROWS[1], &ROWS[6]];
+    for row in rows {
+        writeln!(stdin, "{}", row.input).unwrap();
+    }
+    stdin.flush().unwrap();
+    let mut checks = Vec::new();
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while checks.len() < rows.len() {
+        let left = deadline
+            .checked_duration_since(std::time::Instant::now())
+            .unwrap_or_else(|| panic!("no alerts within 20 s; saw:\n{}", seen.join("\n")));
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no alerts within 20 s; saw:\n{}", seen.join("\n")));
+        if let Some(check) = line.trim_start().strip_prefix("check: ") {
+            checks.push(check.to_string());
+        }
+        seen.push(line);
+    }
+    drop(stdin);
+    let _ = child.wait();
+    for check in &checks {
+        assert_safe("live alert", check);
+    }
+    for row in rows {
+        assert!(
+            checks.iter().any(|c| c.contains(row.check_has)),
+            "{}: {checks:?}",
+            row.name
+        );
+    }
+    assert_terminal_safe("live alerts", &seen.join("\n"));
 }
