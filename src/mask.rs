@@ -129,6 +129,7 @@ const PROSE: &[&str] = &[
     "with",
 ];
 
+/// Whether `word` (an `=` at its end aside, as in `realm=`) is one of [`PROSE`].
 fn is_prose(word: &str) -> bool {
     let w = word.trim_end_matches('=');
     PROSE.iter().any(|p| p.eq_ignore_ascii_case(w))
@@ -177,7 +178,7 @@ fn mask_once(text: &str) -> Cow<'_, str> {
         }
         // Go on after the match and after the value it starts, and always forward.
         let mut next = resume.max(whole.end());
-        if next <= at || next == whole.start() {
+        if next <= at {
             next = at + text[at..].chars().next().map_or(1, char::len_utf8);
         }
         at = next;
@@ -291,7 +292,19 @@ fn secret(text: &str, caps: &Captures) -> (Option<(usize, usize)>, usize) {
 fn value_end(text: &str, start: usize, open: Option<&str>, greedy: bool) -> usize {
     let b = text.as_bytes();
     match open {
-        Some("'") => return text[start..].find('\'').map_or(text.len(), |i| start + i),
+        Some(q) if q.ends_with('\'') => {
+            // Single quotes do not nest: the next `'` closes, with the backslashes (if any) that
+            // escape it as the opening one was.
+            let k = q.len() - 1;
+            return memchr::memchr(b'\'', &b[start..]).map_or(text.len(), |i| {
+                let run = b[start..start + i]
+                    .iter()
+                    .rev()
+                    .take_while(|&&c| c == b'\\')
+                    .count();
+                start + i - run.min(k)
+            });
+        }
         Some(q) => {
             // A `"` opened after k backslashes is closed by a `"` after a run of r backslashes
             // with r ≡ k (mod 2(k+1)): k = 0 in plain JSON, 1 one level down, 3 two levels down.
@@ -615,6 +628,10 @@ mod tests {
             (
                 "agent --api-key 'id:key with space'",
                 "agent --api-key '****'",
+            ),
+            (
+                r"cmd=\'--token \'a b\' next",
+                r"cmd=\'--token \'****\' next",
             ),
             ("--password ab;c{d\"e", "--password ****"),
             ("--es-password=hunter2", "--es-password=****"),
