@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::{Document, FindingDoc, Seen};
+use super::{for_terminal, Document, FindingDoc, Seen};
 use crate::findings::Status;
 use crate::rules::{fill_template, Component, RuleKind, RuleSet, Severity};
 
@@ -70,10 +70,13 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// Where a line was seen; the source name comes from the input (a file or archive member name)
+/// and is escaped for the terminal.
 fn when(s: &Seen) -> String {
+    let source = for_terminal(&s.source);
     match &s.timestamp {
-        Some(t) => format!("{t} ({}:{})", s.source, s.line),
-        None => format!("{}:{}", s.source, s.line),
+        Some(t) => format!("{} ({source}:{})", for_terminal(t), s.line),
+        None => format!("{source}:{}", s.line),
     }
 }
 
@@ -177,13 +180,17 @@ fn print_finding(out: &mut dyn Write, f: &FindingDoc, style: Style) -> io::Resul
     writeln!(
         out,
         "{mark} {} {} {}",
-        style.bold(&f.cause),
+        style.bold(&for_terminal(&f.cause)),
         style.dim("—"),
-        f.title
+        for_terminal(&f.title)
     )?;
-    let mut ids = format!("{} · rule {}", style.severity(f.severity), f.rule);
+    let mut ids = format!(
+        "{} · rule {}",
+        style.severity(f.severity),
+        for_terminal(&f.rule)
+    );
     if let Some(code) = &f.code {
-        ids.push_str(&format!(" · code {code}"));
+        ids.push_str(&format!(" · code {}", for_terminal(code)));
     }
     writeln!(out, "  {ids}")?;
     if f.count == 1 {
@@ -204,7 +211,7 @@ fn print_finding(out: &mut dyn Write, f: &FindingDoc, style: Style) -> io::Resul
         }
     }
     if let Some(check) = &f.check {
-        writeln!(out, "  {}  {check}", style.cyan("Check"))?;
+        writeln!(out, "  {}  {}", style.cyan("Check"), for_terminal(check))?;
     }
     if let Some(expect) = &f.expect {
         writeln!(out, "  {} {expect}", style.cyan("Expect"))?;
@@ -213,7 +220,14 @@ fn print_finding(out: &mut dyn Write, f: &FindingDoc, style: Style) -> io::Resul
         writeln!(out, "  {}   {docs}", style.cyan("Docs"))?;
     }
     if let Some(message) = &f.message {
-        writeln!(out, "  {}    {}", style.cyan("Log"), style.dim(message))?;
+        // Already masked and free of controls (`findings::sample_text`); bidi and invisible
+        // characters are neutralised here.
+        writeln!(
+            out,
+            "  {}    {}",
+            style.cyan("Log"),
+            style.dim(&for_terminal(message))
+        )?;
     }
     Ok(())
 }
@@ -271,12 +285,12 @@ pub fn live_alert(f: &FindingDoc, style: Style) -> String {
         },
         style.bold(f.component.name()),
         style.dim("·"),
-        style.bold(&f.cause),
-        f.title,
+        style.bold(&for_terminal(&f.cause)),
+        for_terminal(&f.title),
         when(&f.first_seen)
     );
     if let Some(check) = &f.check {
-        line.push_str(&format!("\n    check: {check}"));
+        line.push_str(&format!("\n    check: {}", for_terminal(check)));
     }
     line
 }
@@ -345,9 +359,17 @@ pub fn explain(out: &mut dyn Write, set: &RuleSet, what: &str, style: Style) -> 
         if let Some(code) = &rule.code {
             writeln!(out, "Code: {code}")?;
         }
-        writeln!(out, "Defined at: {}", rule.origin)?;
+        writeln!(
+            out,
+            "Defined at: {}",
+            for_terminal(&rule.origin.to_string())
+        )?;
         if let Some(example) = rule.examples.first() {
-            writeln!(out, "Example: {}", crate::findings::sample_text(example))?;
+            writeln!(
+                out,
+                "Example: {}",
+                for_terminal(&crate::findings::sample_text(example))
+            )?;
         }
         if rule.kind == RuleKind::Failure {
             let component = rule.component.unwrap_or(Component::Agent);

@@ -5,9 +5,12 @@
 //! none of them scans, classifies or works out on its own what is new. They take the rule set,
 //! not the matcher.
 
+mod escape;
 mod human;
 mod json;
 mod observe;
+
+pub(crate) use escape::for_terminal;
 
 use std::collections::BTreeMap;
 

@@ -45,30 +45,14 @@ pub trait Observer {
 
 /// Writes a problem to stderr, escaped; a full or closed stderr is not an error worth dying of.
 pub fn print_problem(source: &str, message: &str, error: bool) {
-    let source = escape(source);
-    let message = escape(message);
+    let source = super::for_terminal(source);
+    let message = super::for_terminal(message);
     let mut err = io::stderr().lock();
     let _ = if error {
         writeln!(err, "faultline: cannot read {source}: {message}")
     } else {
         writeln!(err, "faultline: warning: {source}: {message}")
     };
-}
-
-/// Control characters from the input made visible before they reach a terminal.
-fn escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            let visible = c.is_control()
-                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-            let e: Vec<char> = if visible {
-                c.escape_unicode().collect()
-            } else {
-                vec![c]
-            };
-            e
-        })
-        .collect()
 }
 
 /// What a live human printer may announce.

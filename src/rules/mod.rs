@@ -3,6 +3,7 @@
 //! documented error codes); turning it into something that runs over bytes is the matcher's job.
 //! The format is described for users in `rules/README.md`.
 
+mod fill;
 mod schema;
 
 use std::fmt;
@@ -471,26 +472,41 @@ impl RuleSet {
     }
 }
 
-/// Fills `{{name}}` and `{{name|default}}` placeholders from `lookup`.
+/// Fills `{{name}}` and `{{name|default}}` placeholders from `lookup`, for a shell. The values
+/// `lookup` gives come from log lines and are untrusted: each is validated by the kind its name
+/// stands for (`*_url`, `*_host`, `*_port`, `proxy`, `region`, `csp`, …) and, if it is not valid,
+/// not used, as if the line had not shown it; a value of any other name is single-quoted for the
+/// quoting context it sits in (see [`fill`]). Defaults are template text and go in as written.
 pub fn fill_template<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str>) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
+    let mut quote = fill::Quote::None;
     while let Some(start) = rest.find("{{") {
         let Some(len) = rest[start + 2..].find("}}") else {
             break;
         };
         out.push_str(&rest[..start]);
+        quote = quote.after(&rest[..start]);
         let inner = &rest[start + 2..start + 2 + len];
         let (name, default) = match inner.split_once('|') {
             Some((name, default)) => (name.trim(), Some(default)),
             None => (inner.trim(), None),
         };
-        match lookup(name).or(default) {
-            Some(value) => out.push_str(value),
-            None => {
-                out.push('<');
-                out.push_str(name);
-                out.push('>');
+        let value = lookup(name).and_then(|v| fill::safe_value(name, v, quote));
+        match (value, default) {
+            (Some(value), _) => out.push_str(&value),
+            (None, Some(default)) => {
+                out.push_str(default);
+                quote = quote.after(default);
+            }
+            // `<name>` tells a person what to put there; quoted, so that a paste cannot read
+            // it as redirections.
+            (None, None) => {
+                let placeholder = format!("<{name}>");
+                match quote {
+                    fill::Quote::None => out.push_str(&fill::quoted(&placeholder, quote)),
+                    _ => out.push_str(&placeholder),
+                }
             }
         }
         rest = &rest[start + 2 + len + 2..];
@@ -558,7 +574,7 @@ mod tests {
         };
         assert_eq!(
             fill_template("curl {{region}} {{csp|aws}} {{port}}", lookup),
-            "curl eu-west-1 aws <port>"
+            "curl eu-west-1 aws '<port>'"
         );
         // JSON bodies with single braces pass through untouched.
         assert_eq!(
@@ -568,6 +584,37 @@ mod tests {
         assert_eq!(
             fill_template("unterminated {{region", lookup),
             "unterminated {{region"
+        );
+    }
+
+    #[test]
+    fn template_refuses_hostile_values_and_quotes_free_text() {
+        let values = [
+            ("es_url", "https://es;touch${IFS}PWNED;#:9200"),
+            ("proxy", "$(touch${IFS}PWNED)"),
+            ("region", "eu-west-1`id`"),
+            ("metricset", "x'; id; echo '"),
+        ];
+        let lookup = |name: &str| values.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        assert_eq!(
+            fill_template(
+                "curl -x {{proxy|$HTTPS_PROXY}} {{es_url|$AUTOOPS_ES_URL}} {{region}} {{metricset}}",
+                lookup
+            ),
+            r"curl -x $HTTPS_PROXY $AUTOOPS_ES_URL '<region>' 'x'\''; id; echo '\'''"
+        );
+        // Inside a quoted part of the template, the value is quoted for that context.
+        assert_eq!(
+            fill_template(
+                r#"-d '{"m": "{{metricset}}"}' -H "X: {{metricset}}""#,
+                lookup
+            ),
+            r#"-d '{"m": "x'\''; id; echo '\''"}' -H "X: "'x'\''; id; echo '\'''"""#
+        );
+        // A default's quotes count: the value after it is quoted for the state it leaves.
+        assert_eq!(
+            fill_template("{{nothing|'a }}{{metricset}}'", lookup),
+            r"'a x'\''; id; echo '\'''"
         );
     }
 

@@ -20,3 +20,6 @@ mod robustness;
 
 // Live standard input: announcements on a busy pipe, a finished pipe, a closed output.
 mod live;
+
+// Hostile values: shell injection into check commands, terminal escapes, secrets in every format.
+mod hostile;
