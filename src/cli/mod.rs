@@ -43,9 +43,18 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             if is_broken_pipe(&err) {
                 return EXIT_OK;
             }
-            let _ = writeln!(io::stderr(), "faultline: error: {err:#}");
+            say(&format!("faultline: error: {err:#}"));
             EXIT_ERROR
         }
+    }
+}
+
+/// Writes a message for the user on stderr, anything from the input in it escaped; a full or
+/// closed stderr is no reason to die.
+fn say(message: &str) {
+    let mut err = io::stderr().lock();
+    for line in message.split('\n') {
+        let _ = writeln!(err, "{}", report::for_terminal(line));
     }
 }
 
@@ -101,11 +110,11 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
     match command {
         None => {
             if io::stdin().is_terminal() {
-                eprintln!(
+                say(
                     "faultline: nothing to read. Pipe the agent's log in, or name files:\n  \
                      docker logs autoops-otel-agent 2>&1 | faultline\n  \
                      faultline scan /var/log/elastic-agent/elastic-agent.ndjson\n\
-                     Run `faultline --help` for more."
+                     Run `faultline --help` for more.",
                 );
                 return Ok(EXIT_ERROR);
             }
@@ -114,9 +123,7 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
         Some(Command::Scan { paths }) => {
             let inputs: Vec<Input> = if paths.is_empty() {
                 if io::stdin().is_terminal() {
-                    eprintln!(
-                        "faultline: scan needs a file, or a log piped into it (`-` reads stdin)."
-                    );
+                    say("faultline: scan needs a file, or a log piped into it (`-` reads stdin).");
                     return Ok(EXIT_ERROR);
                 }
                 vec![Input::Stdin]
@@ -139,10 +146,11 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
             if report::explain(&mut out, cfg.matcher.rules(), &what, cfg.style)? {
                 Ok(EXIT_OK)
             } else {
-                eprintln!(
-                    "faultline: `{what}` is not a known error code, rule, cause or fix. \
-                     `faultline rules list` lists the rules; codes look like HTTP_503 or LICENSE_EXPIRED."
-                );
+                say(&format!(
+                    "faultline: `{}` is not a known error code, rule, cause or fix. \
+                     `faultline rules list` lists the rules; codes look like HTTP_503 or LICENSE_EXPIRED.",
+                    report::for_terminal(&what)
+                ));
                 Ok(EXIT_ERROR)
             }
         }
@@ -209,10 +217,9 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
     }
     let agg = result?;
     if reads_stdin && agg.stats.lines == 0 && inputs.len() == 1 {
-        let _ = writeln!(
-            io::stderr(),
+        say(
             "faultline: standard input held no lines. `docker logs` writes the agent's log to \
-             stderr: pipe both streams, as in `docker logs autoops-otel-agent 2>&1 | faultline`."
+             stderr: pipe both streams, as in `docker logs autoops-otel-agent 2>&1 | faultline`.",
         );
     }
     let doc = Document::new(set, &agg);
