@@ -1,6 +1,7 @@
 //! The clap definition of faultline's arguments. Doc comments are the `--help` text.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -67,6 +68,32 @@ pub enum Command {
         /// nested), recognised by their content.
         paths: Vec<PathBuf>,
     },
+    /// Follow log files like `tail -F`, across rotation and truncation, and alert once per
+    /// problem, then a digest while it goes on, then when it recovers. Ctrl-C (or SIGTERM)
+    /// prints the report of the whole run.
+    Watch {
+        /// Files, directories (their files, and files that appear in them later) and glob
+        /// patterns in quotes ('/var/log/containers/*autoops*.log'). Symlinks are followed.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Read what the files already hold first, rather than start at their end.
+        #[arg(long)]
+        from_start: bool,
+        /// Keep positions, fingerprints and open alerts in FILE (written atomically), so that a
+        /// restart resumes exactly: no line read twice or skipped, no alert opened again.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// Poll only, without filesystem events (NFS, Docker Desktop volumes).
+        #[arg(long)]
+        poll: bool,
+        /// How often every file is checked, whatever the filesystem events say.
+        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+        poll_interval: Duration,
+        /// How often a problem that goes on is summed up ("still failing, 42 times in the last
+        /// 5 min").
+        #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+        digest_interval: Duration,
+    },
     /// Explain an error code (HTTP_503, CLUSTER_ALREADY_CONNECTED, x509), a rule, a cause or a fix.
     Explain {
         /// What to explain.
@@ -132,6 +159,18 @@ impl FailOn {
     }
 }
 
+/// Parses a duration: `100ms`, `1s`, `5m`, `1h`.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("`{s}` is not a duration like 500ms, 1s, 5m or 1h");
+    let span: jiff::Span = s.parse().map_err(|_| bad())?;
+    let d = jiff::SignedDuration::try_from(span).map_err(|_| bad())?;
+    let d = Duration::try_from(d).map_err(|_| bad())?;
+    if d.is_zero() {
+        return Err(format!("`{s}` is zero; give a positive duration"));
+    }
+    Ok(d)
+}
+
 /// Parses an RFC 3339 time, a date (midnight UTC), or an age before now (`2h`, `3d`, `1w`).
 fn parse_time(s: &str) -> Result<jiff::Timestamp, String> {
     if let Ok(t) = s.parse::<jiff::Timestamp>() {
@@ -182,5 +221,14 @@ mod tests {
             "{three_days}"
         );
         assert!(parse_time("yesterday-ish").is_err());
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("100ms"), Ok(Duration::from_millis(100)));
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
     }
 }

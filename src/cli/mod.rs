@@ -141,6 +141,24 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
             };
             scan_cmd(&cfg, inputs)
         }
+        Some(Command::Watch {
+            paths,
+            from_start,
+            state,
+            poll,
+            poll_interval,
+            digest_interval,
+        }) => watch_cmd(
+            &cfg,
+            drive::WatchOptions {
+                targets: paths,
+                from_start,
+                state,
+                poll,
+                poll_interval,
+                digest_interval,
+            },
+        ),
         Some(Command::Explain { what }) => {
             let mut out = io::stdout().lock();
             if report::explain(&mut out, cfg.matcher.rules(), &what, cfg.style)? {
@@ -158,17 +176,55 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
     }
 }
 
-fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
+/// A flag that Ctrl-C (and SIGTERM) sets; a second one ends the process the usual way.
+fn interrupt_flag() -> Arc<AtomicBool> {
     let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        // A second Ctrl-C while the summary is printed ends the process the usual way.
-        let _ = ctrlc::set_handler(move || {
-            if flag.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-        });
+    let flag = interrupted.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    interrupted
+}
+
+/// The exit status of a finished run.
+fn exit_status(cfg: &Config, agg: &crate::findings::Aggregation, doc: &Document) -> i32 {
+    if agg.stats.errors > 0 {
+        return EXIT_ERROR;
     }
+    match doc.worst() {
+        Some(worst) if worst >= cfg.fail_on => EXIT_FINDINGS,
+        _ => EXIT_OK,
+    }
+}
+
+fn watch_cmd(cfg: &Config, w: drive::WatchOptions) -> anyhow::Result<i32> {
+    let interrupted = interrupt_flag();
+    let set = cfg.matcher.rules();
+    let stdout = io::stdout().lock();
+    let mut observer: Box<dyn Observer + '_> = match cfg.format {
+        Format::Human => Box::new(HumanPrinter::new(stdout, cfg.style, set, false)),
+        Format::Json => Box::new(JsonPrinter::new(stdout)),
+        Format::Ndjson => Box::new(NdjsonPrinter::new(stdout, set, true)),
+    };
+    let opts = RunOptions {
+        scan: ScanOptions {
+            since: cfg.since,
+            until: cfg.until,
+        },
+        events: cfg.format == Format::Ndjson,
+        limits: Default::default(),
+        text: cfg.text,
+    };
+    let agg = drive::watch(&cfg.matcher, &opts, &w, &interrupted, observer.as_mut())?;
+    let doc = Document::new(set, &agg);
+    observer.finish(&doc)?;
+    Ok(exit_status(cfg, &agg, &doc))
+}
+
+fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
+    let interrupted = interrupt_flag();
     let reads_stdin = inputs.contains(&Input::Stdin);
     let set = cfg.matcher.rules();
     let stdout = io::stdout().lock();
@@ -224,13 +280,7 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
     }
     let doc = Document::new(set, &agg);
     observer.finish(&doc)?;
-    if agg.stats.errors > 0 {
-        return Ok(EXIT_ERROR);
-    }
-    Ok(match doc.worst() {
-        Some(worst) if worst >= cfg.fail_on => EXIT_FINDINGS,
-        _ => EXIT_OK,
-    })
+    Ok(exit_status(cfg, &agg, &doc))
 }
 
 /// An observer whose problems are printed with the progress bar out of the way.
@@ -252,6 +302,12 @@ impl Observer for BarSuspends<'_> {
     }
     fn tick(&mut self, quiet: bool) -> io::Result<()> {
         self.inner.tick(quiet)
+    }
+    fn note(&mut self, message: &str) {
+        match self.bar {
+            Some(bar) => bar.suspend(|| self.inner.note(message)),
+            None => self.inner.note(message),
+        }
     }
     fn problem(&mut self, source: &str, message: &str, error: bool) {
         match self.bar {

@@ -212,8 +212,7 @@ impl FileVisitor<'_> {
             let (bytes, f) = fill(&mut framer, reader, BLOCK);
             (ctx.progress)(bytes, 0);
             let mut parts = Vec::new();
-            scan_ready(ctx, &mut framer, source, f.eof, split, &mut |mut p| {
-                p.agg.stats.lines = 0;
+            scan_ready(ctx, &mut framer, source, f.eof, split, &mut |p| {
                 parts.push(p);
                 Ok(())
             })
@@ -228,10 +227,11 @@ impl FileVisitor<'_> {
                 break;
             }
         }
-        let lines = framer.lines();
+        // The last line, if it had no newline.
+        let unterminated = framer.lines() - (framer.position().line - 1);
         self.count(|agg| {
             agg.stats.sources = 1;
-            agg.stats.lines = lines;
+            agg.stats.lines = unterminated;
         });
         match error {
             Some(e) => Err(e),

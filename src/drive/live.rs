@@ -24,8 +24,7 @@ pub(super) fn scan_stdin(
     loop {
         let (bytes, f) = fill(&mut framer, &mut reader, BLOCK);
         (ctx.progress)(bytes, 0);
-        scan_ready(ctx, &mut framer, source, f.eof, true, &mut |mut part| {
-            part.agg.stats.lines = 0;
+        scan_ready(ctx, &mut framer, source, f.eof, true, &mut |part| {
             deliver(part, total, observer)
         })?;
         if let Some(e) = &f.error {
@@ -38,6 +37,7 @@ pub(super) fn scan_stdin(
         observer.tick(f.idle)?;
     }
     total.stats.sources += 1;
-    total.stats.lines += framer.lines();
+    // The last line, if it had no newline.
+    total.stats.lines += framer.lines() - (framer.position().line - 1);
     Ok(())
 }

@@ -7,6 +7,9 @@
 
 mod batch;
 mod live;
+mod watch;
+
+pub use watch::{watch, WatchOptions};
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -230,6 +233,7 @@ fn scan_ready(
         };
         let (mut part, newlines) = scan_parallel(ctx, buf, source, block.at.line, chunk);
         part.agg.stats.bytes = block.len as u64;
+        part.agg.stats.lines = newlines;
         framer.advance(block, newlines);
         emit(part)?;
     }

@@ -59,12 +59,12 @@ impl Alerting {
         let mut alerts = Vec::new();
         for d in deltas {
             match d {
-                Delta::New { key } => self.open(key, now, &mut alerts),
+                Delta::New { key } => self.open(key, agg, now, &mut alerts),
                 Delta::Seen { key, added, .. } => {
                     match self.open.iter_mut().find(|o| &o.key == key) {
                         Some(o) => o.since_last += added,
                         // Seen again after it recovered: a new episode.
-                        None => self.open(key, now, &mut alerts),
+                        None => self.open(key, agg, now, &mut alerts),
                     }
                 }
                 Delta::Status {
@@ -88,16 +88,22 @@ impl Alerting {
                 Delta::Status { .. } => {}
             }
         }
-        // A failure older than the component's last success (lines read out of order across
-        // files) does not reopen a recovered component.
-        alerts.retain(|a| {
-            a.kind != AlertKind::Open || agg.status(a.key.component) != Status::Recovered
-        });
         alerts
     }
 
-    fn open(&mut self, key: &FindingKey, now: Timestamp, alerts: &mut Vec<Alert>) {
+    fn open(
+        &mut self,
+        key: &FindingKey,
+        agg: &Aggregation,
+        now: Timestamp,
+        alerts: &mut Vec<Alert>,
+    ) {
         if self.open.iter().any(|o| &o.key == key) {
+            return;
+        }
+        // A failure older than its component's last success (lines read out of order across
+        // files) does not reopen a recovered component.
+        if agg.status(key.component) == Status::Recovered {
             return;
         }
         self.open.push(Open {

@@ -275,6 +275,51 @@ pub(crate) fn live_status(
     }
 }
 
+/// One line for a digest (`repeat`) or a `recovered` alert of a long run.
+pub(crate) fn alert_line(
+    alert: &crate::findings::alert::Alert,
+    f: &FindingDoc,
+    agg: &crate::findings::Aggregation,
+    style: Style,
+) -> String {
+    use crate::findings::alert::AlertKind;
+    let head = format!(
+        "{} {} {}",
+        style.bold(f.component.name()),
+        style.dim("·"),
+        style.bold(&super::for_terminal(&f.cause))
+    );
+    match alert.kind {
+        AlertKind::Recovered => {
+            let state = &agg.components[f.component as usize];
+            let at = state
+                .last_success
+                .as_ref()
+                .map(|p| when(&super::seen(p)))
+                .unwrap_or_default();
+            format!(
+                "{} {head}: recovered, the {} works again at {at}",
+                style.green("✓"),
+                f.component.name()
+            )
+        }
+        _ => {
+            let secs = alert.window.as_secs();
+            let window = if secs < 120 {
+                plural(secs.max(1), "second", "seconds")
+            } else {
+                format!("{} min", secs / 60)
+            };
+            format!(
+                "{} {head}: still failing, {} in the last {window} (last at {})",
+                style.yellow("…"),
+                plural(alert.lines, "time", "times"),
+                when(&f.last_seen)
+            )
+        }
+    }
+}
+
 /// One line announcing a finding seen for the first time while following a stream.
 pub fn live_alert(f: &FindingDoc, style: Style) -> String {
     let mut line = format!(

@@ -76,3 +76,39 @@ pub fn print_summary_line(out: &mut dyn Write, doc: &Document) -> io::Result<()>
     )?;
     writeln!(out)
 }
+
+#[derive(Serialize)]
+struct AlertLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    alert: crate::findings::alert::AlertKind,
+    /// A stable id of the finding: `component/cause/fix`.
+    id: String,
+    /// Failing lines since the previous alert of this finding.
+    lines: u64,
+    /// Over how many seconds (a digest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    window_seconds: Option<u64>,
+    #[serde(flatten)]
+    finding: &'a super::FindingDoc,
+}
+
+/// Writes one `alert` event (open, repeat, recovered) as a single JSON line, with the finding's
+/// fields.
+pub fn write_alert(
+    out: &mut dyn Write,
+    alert: &crate::findings::alert::Alert,
+    finding: &super::FindingDoc,
+) -> io::Result<()> {
+    let line = AlertLine {
+        kind: "alert",
+        alert: alert.kind,
+        id: alert.key.id(),
+        lines: alert.lines,
+        window_seconds: (alert.kind == crate::findings::alert::AlertKind::Repeat)
+            .then_some(alert.window.as_secs()),
+        finding,
+    };
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
+}

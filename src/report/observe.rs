@@ -10,6 +10,7 @@ use std::io::{self, BufWriter, Write};
 use std::time::{Duration, Instant};
 
 use super::{finding_doc, human, json, Document};
+use crate::findings::alert::{Alert, AlertKind};
 use crate::findings::{Aggregation, Delta, Status};
 use crate::rules::RuleSet;
 use crate::scan::MatchEvent;
@@ -31,6 +32,10 @@ pub trait Observer {
     fn changed(&mut self, _deltas: &[Delta], _agg: &Aggregation) -> io::Result<()> {
         Ok(())
     }
+    /// An alert of a long run (`watch`): a problem opened, goes on, or recovered.
+    fn alert(&mut self, _alert: &Alert, _agg: &Aggregation) -> io::Result<()> {
+        Ok(())
+    }
     /// Time passes on a live input; `quiet` if nothing came since the last tick.
     fn tick(&mut self, _quiet: bool) -> io::Result<()> {
         Ok(())
@@ -38,6 +43,11 @@ pub trait Observer {
     /// An input could not be read (`error`), or was cut short by a safety limit (a warning).
     fn problem(&mut self, source: &str, message: &str, error: bool) {
         print_problem(source, message, error);
+    }
+    /// A note for the person running faultline (what a watch follows), on stderr.
+    fn note(&mut self, message: &str) {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "faultline: {}", super::for_terminal(message));
     }
     /// The run is over: the report.
     fn finish(&mut self, doc: &Document) -> io::Result<()>;
@@ -147,6 +157,22 @@ impl<W: Write> Observer for HumanPrinter<'_, W> {
         self.flush_due()
     }
 
+    fn alert(&mut self, alert: &Alert, agg: &Aggregation) -> io::Result<()> {
+        let Some(f) = agg.finding(&alert.key) else {
+            return Ok(());
+        };
+        let doc = finding_doc(self.set, f);
+        let text = match alert.kind {
+            AlertKind::Open => human::live_alert(&doc, self.style),
+            AlertKind::Repeat | AlertKind::Recovered => {
+                human::alert_line(alert, &doc, agg, self.style)
+            }
+        };
+        self.spoke = true;
+        writeln!(self.out, "{text}")?;
+        self.out.flush()
+    }
+
     fn tick(&mut self, quiet: bool) -> io::Result<()> {
         if !self.live {
             return Ok(());
@@ -220,6 +246,14 @@ impl<'s, W: Write> NdjsonPrinter<'s, W> {
 }
 
 impl<W: Write> Observer for NdjsonPrinter<'_, W> {
+    fn alert(&mut self, alert: &Alert, agg: &Aggregation) -> io::Result<()> {
+        if let Some(f) = agg.finding(&alert.key) {
+            json::write_alert(&mut self.out, alert, &finding_doc(self.set, f))?;
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
     fn matched(&mut self, events: &[MatchEvent]) -> io::Result<()> {
         for e in events {
             json::write_match(&mut self.out, self.set, e)?;

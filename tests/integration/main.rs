@@ -23,3 +23,6 @@ mod live;
 
 // Hostile values: shell injection into check commands, terminal escapes, secrets in every format.
 mod hostile;
+
+// `faultline watch`: appends, rotations, truncation, deletion, new files, restarts from state.
+mod watch;
