@@ -56,6 +56,9 @@ const FOLLOW_BLOCK: usize = 256 << 10;
 const NAP: Duration = Duration::from_millis(50);
 /// The least time between two writes of the state file.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
+/// How long a new file shorter than [`MIN_MATCH`] waits to grow before it is followed anyway: a
+/// copy being written shows its first bytes by then, and a copy is recognised by them.
+const SMALL_WAIT: Duration = Duration::from_millis(500);
 /// Names of compressed rotations, which are not followed.
 const COMPRESSED: [&str; 8] = [
     ".gz", ".bz2", ".xz", ".zst", ".zip", ".tgz", ".lz4", ".snappy",
@@ -86,6 +89,9 @@ struct Follower {
     head: Vec<u8>,
     framer: Framer,
     source: Source,
+    /// A copy still being written (copytruncate's copy) starts where its original was read: until
+    /// it has grown that far, it is not taken for truncated.
+    filling: bool,
 }
 
 impl Follower {
@@ -122,11 +128,15 @@ struct SavedFile {
 
 const STATE_VERSION: u32 = 1;
 
-/// Whether two fingerprints are of the same content: one is a prefix of the other, over at least
-/// `min` bytes (or all of a file shorter than that).
-fn same_head(a: &[u8], b: &[u8], min: usize) -> bool {
-    let n = a.len().min(b.len());
-    n >= min.min(a.len().max(b.len())) && n > 0 && a[..n] == b[..n]
+/// Whether a file whose first bytes are `head` holds a copy of the file whose fingerprint is
+/// `known`: it starts with all of it, and that is at least [`MIN_MATCH`] bytes.
+fn is_copy(known: &[u8], head: &[u8]) -> bool {
+    known.len() >= MIN_MATCH && head.starts_with(known)
+}
+
+/// Whether `head` may still grow into a copy of `known` (a copy being written).
+fn may_become_copy(known: &[u8], head: &[u8]) -> bool {
+    known.len() >= MIN_MATCH && head.len() < known.len() && known.starts_with(head)
 }
 
 /// Follows the targets until `cancel` is set; returns the aggregation of the whole run.
@@ -157,6 +167,7 @@ pub fn watch(
         alerts: std::mem::take(&mut state.alerts),
         changed: false,
         announced_missing: Vec::new(),
+        small: Vec::new(),
     };
     let (tx, rx) = mpsc::channel();
     let mut notify = if w.poll {
@@ -291,6 +302,8 @@ struct Watch<'c> {
     changed: bool,
     /// Named files that do not exist (said once).
     announced_missing: Vec<PathBuf>,
+    /// New files too short to fingerprint, and since when.
+    small: Vec<(FileId, Instant)>,
 }
 
 impl Watch<'_> {
@@ -382,6 +395,9 @@ impl Watch<'_> {
                 }
             }
         }
+        let now = Instant::now();
+        self.small
+            .retain(|(id, _)| now_present.iter().any(|(i, _, _)| i == id));
         for (id, path, size) in now_present {
             if self.followers.iter().any(|f| f.id == id) {
                 continue;
@@ -390,7 +406,28 @@ impl Watch<'_> {
                 continue;
             };
             let head = read_head(&file, size);
-            let start = self.start_of(id, &head, size, initial, &file);
+            // A new file too short to be told apart from a copy (or that could be a copy still
+            // being written) waits a little to grow.
+            let unsure = size < MIN_MATCH as u64
+                || self.retired.iter().any(|r| may_become_copy(&r.head, &head))
+                || self
+                    .followers
+                    .iter()
+                    .any(|f| may_become_copy(&f.head, &head));
+            if !initial && unsure {
+                let since = match self.small.iter().find(|(i, _)| *i == id) {
+                    Some((_, t)) => *t,
+                    None => {
+                        self.small.push((id, now));
+                        now
+                    }
+                };
+                if now.duration_since(since) < SMALL_WAIT {
+                    continue;
+                }
+            }
+            self.small.retain(|(i, _)| *i != id);
+            let (start, filling) = self.start_of(id, &head, size, initial, &file);
             let ord = self.total.stats.sources as u32;
             self.total.stats.sources += 1;
             let mut f = Follower {
@@ -400,6 +437,7 @@ impl Watch<'_> {
                 head,
                 framer: Framer::resume(FOLLOW_BLOCK, start),
                 source: Source::new(&path.display().to_string(), ord),
+                filling,
             };
             f.file.seek(SeekFrom::Start(start.offset))?;
             self.followers.push(f);
@@ -409,7 +447,8 @@ impl Watch<'_> {
         Ok(())
     }
 
-    /// Where reading a newly seen file starts.
+    /// Where reading a newly seen file starts, and whether it is a copy that may still be
+    /// written up to there.
     fn start_of(
         &mut self,
         id: FileId,
@@ -417,40 +456,46 @@ impl Watch<'_> {
         size: u64,
         initial: bool,
         file: &File,
-    ) -> Position {
+    ) -> (Position, bool) {
         // A restart: the state knows this file (same identity, same first bytes).
         if let Some(k) = self
             .saved
             .iter()
-            .position(|s| s.id == id && same_head(&s.head, head, MIN_MATCH))
+            .position(|s| s.id == id && head.starts_with(&s.head))
         {
             let s = self.saved.remove(k);
             if s.at.offset <= size {
-                return s.at;
+                return (s.at, false);
             }
         }
-        // A copy of a file already read (copytruncate's copy, a rotated file that moved into a
-        // watched directory): continue where the original stopped.
         if head.len() >= MIN_MATCH {
-            if let Some(k) = self
-                .retired
-                .iter()
-                .rposition(|r| same_head(&r.head, head, MIN_MATCH))
-            {
+            // A copy of a file already read (copytruncate's copy, a rotated file that moved into
+            // a watched directory): it goes on where the original stopped.
+            if let Some(k) = self.retired.iter().rposition(|r| is_copy(&r.head, head)) {
                 let r = self.retired.remove(k);
-                if r.at.offset <= size {
-                    return r.at;
-                }
+                return (r.at, r.at.offset > size);
+            }
+            // A copy of a file still followed (the copy seen before its original is truncated).
+            if let Some(f) = self
+                .followers
+                .iter()
+                .find(|f| f.id != id && is_copy(&f.head, head))
+            {
+                let at = f.framer.position();
+                return (at, at.offset > size);
             }
         }
         if initial && !self.w.from_start {
             // Like `tail -F`: what is there already is skipped, its lines counted.
-            return Position {
-                offset: size,
-                line: 1 + count_lines(file, size),
-            };
+            return (
+                Position {
+                    offset: size,
+                    line: 1 + count_lines(file, size),
+                },
+                false,
+            );
         }
-        Position::default()
+        (Position::default(), false)
     }
 
     fn retire(&mut self, f: &Follower) {
@@ -479,6 +524,13 @@ impl Watch<'_> {
             let now = read_head(&f.file, size.min(f.head.len() as u64));
             now.len() < f.head.len().min(size as usize) || now[..] != f.head[..now.len()]
         };
+        if f.filling {
+            if size < f.read_to() {
+                // A copy still being written up to where its original was read.
+                return Ok(());
+            }
+            f.filling = false;
+        }
         if size < f.read_to() || rewritten {
             let old = Retired {
                 head: f.head.clone(),

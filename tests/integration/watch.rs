@@ -215,31 +215,41 @@ fn copytruncate_is_not_read_twice_and_truncation_starts_over() {
     append(&log, &[failing(1), failing(2)]);
     w.wait_match(2);
     // logrotate's copytruncate: a copy appears in the watched directory, the original is
-    // emptied, and writing goes on from its start.
+    // emptied, and writing goes on from its start. Here the copy is seen while the original
+    // still grows (the match of line 3 proves a pass saw both)…
     fs::copy(&log, dir.join("agent.log.1")).unwrap();
+    append(&log, &[failing(3)]);
+    w.wait_match(3);
     fs::OpenOptions::new()
         .write(true)
         .open(&log)
         .unwrap()
         .set_len(0)
         .unwrap();
-    append(&log, &[failing(3)]);
-    w.wait_match(3);
-    // Plain truncation (`> agent.log`) too.
+    append(&log, &[failing(4)]);
+    w.wait_match(4);
+    // … and here the copy shows up only after the original was truncated and written again.
+    let copy = fs::read(&log).unwrap();
     fs::write(&log, "").unwrap();
-    append(&log, &[failing(4), failing(5)]);
-    w.wait_match(5);
-    let (events, _) = w.stop();
+    append(&log, &[failing(5), failing(6)]);
+    w.wait_match(6);
+    fs::write(dir.join("agent.log.2"), copy).unwrap();
+    append(&log, &[failing(7)]);
+    w.wait_match(7);
+    let (events, summary) = w.stop();
     assert_eq!(
         matches(&events),
         vec![
             m("agent.log", 2, 1),
             m("agent.log", 3, 2),
-            m("agent.log", 1, 3),
+            m("agent.log", 4, 3),
             m("agent.log", 1, 4),
-            m("agent.log", 2, 5),
+            m("agent.log", 1, 5),
+            m("agent.log", 2, 6),
+            m("agent.log", 3, 7),
         ]
     );
+    assert_eq!(summary["findings"][0]["count"], 7);
 }
 
 #[test]
