@@ -210,10 +210,13 @@ pub fn watch(
     while !ctx.cancelled() {
         let mut wake = false;
         match rx.recv_timeout(NAP) {
-            Ok(_) => {
-                wake = true;
-                // Take every event that is already there: one pass serves them all.
-                while rx.try_recv().is_ok() {}
+            Ok(event) => {
+                // Take every event that is already there: one pass serves them all. Reads (ours
+                // among them) do not change a file.
+                wake |= changes(&event);
+                while let Ok(event) = rx.try_recv() {
+                    wake |= changes(&event);
+                }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(NAP),
@@ -232,6 +235,15 @@ pub fn watch(
     watcher.pass(false, observer)?;
     watcher.save(&mut last_save, true)?;
     Ok(watcher.total)
+}
+
+/// Whether a filesystem event may mean new data, a new file or a rotation: anything but an
+/// access. An error or an overflow (notify's rescan flag) calls for a full pass too.
+fn changes(event: &notify::Result<notify::Event>) -> bool {
+    match event {
+        Ok(e) => e.need_rescan() || !matches!(e.kind, notify::EventKind::Access(_)),
+        Err(_) => true,
+    }
 }
 
 /// Watches the directories the targets live in (those that exist by now).

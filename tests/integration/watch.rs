@@ -356,3 +356,65 @@ fn polling_alone_follows_a_rotation() {
         .sum();
     assert_eq!(repeated, 2, "every line after the open is in a digest once");
 }
+
+#[test]
+fn a_symlink_is_followed_to_its_file_across_the_file_s_rotation() {
+    // The kubelet's layout: /var/log/containers/x.log → /var/log/pods/…/0.log, which the
+    // kubelet rotates by renaming it and creating a new 0.log.
+    let (_d, dir) = dir();
+    let pods = dir.join("pods");
+    let containers = dir.join("containers");
+    fs::create_dir_all(&pods).unwrap();
+    fs::create_dir_all(&containers).unwrap();
+    let target = pods.join("0.log");
+    append(&target, &[HEALTHY.into()]);
+    let link = containers.join("agent.log");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let mut w = Watching::start(&[&containers], &[]);
+    append(&target, &[failing(1)]);
+    w.wait_match(1);
+    fs::rename(&target, pods.join("0.log.20251014-090000")).unwrap();
+    append(&target, &[failing(2)]);
+    w.wait_match(2);
+    let (events, _) = w.stop();
+    assert_eq!(
+        matches(&events),
+        vec![m("agent.log", 2, 1), m("agent.log", 1, 2)]
+    );
+}
+
+#[test]
+fn a_deleted_file_is_closed_once_it_is_read() {
+    let (_d, dir) = dir();
+    let log = dir.join("agent.log");
+    append(&log, &[HEALTHY.into()]);
+    let mut w = Watching::start(&[&dir], &[]);
+    append(&log, &[failing(1)]);
+    w.wait_match(1);
+    let fds = PathBuf::from(format!("/proc/{}/fd", w.child.id()));
+    let holds = || {
+        fs::read_dir(&fds).unwrap().flatten().any(|e| {
+            fs::read_link(e.path())
+                .map(|t| t.to_string_lossy().contains("agent.log"))
+                .unwrap_or(false)
+        })
+    };
+    assert!(holds(), "the followed file is open");
+    append(&log, &[failing(2)]);
+    fs::remove_file(&log).unwrap();
+    // Its last line is still read, and its space is given back: the descriptor is closed.
+    w.wait_match(2);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while holds() {
+        assert!(
+            Instant::now() < deadline,
+            "the deleted file is still open after 20 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (events, _) = w.stop();
+    assert_eq!(
+        matches(&events),
+        vec![m("agent.log", 2, 1), m("agent.log", 3, 2)]
+    );
+}
