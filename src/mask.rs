@@ -138,6 +138,19 @@ fn is_prose(word: &str) -> bool {
 /// How many times masked text is masked again, at most, until nothing changes.
 const MAX_PASSES: usize = 4;
 
+/// Whether `text` holds a hint word next to which a secret could be. `://` counts only with an
+/// `@` in the text: a URL holds a secret only in its userinfo (`user:password@`, `token@`), and
+/// most captured values are URLs without one.
+fn hinted(text: &str) -> bool {
+    if !HINTS.is_match(text) {
+        return false;
+    }
+    memchr::memchr(b'@', text.as_bytes()).is_some()
+        || HINTS
+            .find_overlapping_iter(text)
+            .any(|m| &text[m.start()..m.end()] != "://")
+}
+
 /// Returns `text` with every secret replaced by [`MASK`]; borrowed when there was nothing to mask.
 ///
 /// Hiding a secret can make what surrounds it read as another one: in `https://password:https://;x=1@`
@@ -159,7 +172,7 @@ pub fn mask(text: &str) -> Cow<'_, str> {
 
 /// One pass over `text`: every secret found replaced by [`MASK`].
 fn mask_once(text: &str) -> Cow<'_, str> {
-    if !HINTS.is_match(text) {
+    if !hinted(text) {
         return Cow::Borrowed(text);
     }
     let mut out = String::new();

@@ -34,7 +34,7 @@ const MAX_CHUNK: usize = 64 << 20;
 const BLOCK_CHUNK: usize = 1 << 20;
 /// The chunk of a mapped file when events are kept: results go out every few of them, so that a
 /// closed output stops the work early and events do not pile up.
-const EVENT_CHUNK: usize = 4 << 20;
+const EVENT_CHUNK: usize = 16 << 20;
 
 /// How a run reads its inputs.
 #[derive(Debug, Clone, Default)]
