@@ -44,8 +44,12 @@ struct Watching {
 
 impl Watching {
     fn start(targets: &[&Path], extra: &[&str]) -> Watching {
+        Watching::start_as("ndjson", targets, extra)
+    }
+
+    fn start_as(format: &str, targets: &[&Path], extra: &[&str]) -> Watching {
         let mut cmd = faultline();
-        cmd.args(["watch", "--format", "ndjson", "--poll-interval", "100ms"])
+        cmd.args(["watch", "--format", format, "--poll-interval", "100ms"])
             .args(extra)
             .args(targets)
             .stdin(Stdio::null())
@@ -416,5 +420,61 @@ fn a_deleted_file_is_closed_once_it_is_read() {
     assert_eq!(
         matches(&events),
         vec![m("agent.log", 2, 1), m("agent.log", 3, 2)]
+    );
+}
+
+#[test]
+fn people_get_one_line_per_alert_and_the_report_at_the_end() {
+    let (_d, dir) = dir();
+    let log = dir.join("agent.log");
+    append(&log, &[HEALTHY.into()]);
+    let w = Watching::start_as("human", &[&log], &["--color", "never"]);
+    let next = |needle: &str| -> Vec<String> {
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match w.out.recv_timeout(left) {
+                Ok(line) => {
+                    let done = line.contains(needle);
+                    seen.push(line);
+                    if done {
+                        return seen;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no line with {needle:?} within 20 s; saw {seen:?}");
+    };
+    append(&log, &[failing(1), failing(2)]);
+    let open = next("check: curl");
+    assert!(open[0].starts_with("✗ registration · proxy: "), "{open:?}");
+    assert!(open[1].contains("-x 10.0.0.8:3128"), "{open:?}");
+    append(&log, &[REGISTERED.into()]);
+    let rec = next("recovered");
+    assert_eq!(rec.len(), 1, "nothing is printed for repeats: {rec:?}");
+    assert!(
+        rec[0].starts_with("✓ registration · proxy: recovered"),
+        "{rec:?}"
+    );
+    let child = w.child;
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let report: Vec<String> = w.out.iter().collect();
+    let mut child = child;
+    assert_eq!(child.wait().unwrap().code(), Some(1), "{report:?}");
+    assert!(
+        report
+            .iter()
+            .any(|l| l.starts_with("faultline: 1 problem found")),
+        "{report:?}"
+    );
+    assert!(
+        report.iter().any(|l| l.contains("registration  recovered")),
+        "{report:?}"
     );
 }
