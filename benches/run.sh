@@ -138,11 +138,12 @@ timed() {
 	head -1 /proc/stat >>"$json.stat"
 }
 
-# bench_main FILE JSON: the five commands side by side in one hyperfine run.
+# bench_main FILE JSON: the commands side by side in one hyperfine run.
 bench_main() {
 	local file=$1 json=$2
 	timed "$file" "$json" "$file" \
 		-n "faultline scan FILE --format json" "$BIN scan $file --format json > /dev/null $FL_OK" \
+		-n "faultline scan FILE --format ndjson" "$BIN scan $file --format ndjson > /dev/null $FL_OK" \
 		-n "rg -c -F -f ANCHORS FILE" "rg -c -F -f $ANCHORS $file" \
 		-n "rg -c -F -f BASELINE FILE" "rg -c -F -f $BASELINE $file" \
 		-n "cat FILE" "cat $file > /dev/null" \
@@ -301,6 +302,9 @@ if mode == "main":
     p(f"| storm (10 %): faultline file GB/s | {gbps(sn, s_fl):.2f} | ≥ 0.30 | {verdict(gbps(sn, s_fl) >= 0.3)} |")
     p(f"| storm (10 %): faultline stdin GB/s | {gbps(sn, s_in):.2f} | ≥ 0.30 | {verdict(gbps(sn, s_in) >= 0.3)} |")
     p(f"| storm: faultline / rg time, file | {s_fl/s_rg:.2f} | (info) | |")
+    if "faultline scan FILE --format ndjson" in storm:
+        s_nd = storm["faultline scan FILE --format ndjson"]["mean"]
+        p(f"| storm: ndjson / json time, file (issue 8) | {s_nd/s_fl:.2f} | ≤ 1.30 | {verdict(s_nd/s_fl <= 1.3)} |")
     p(f"| {V['cores']} threads vs 1 thread, file path | {t1/tn:.2f}× | ≥ 1.70× | {verdict(t1/tn >= 1.7)} |")
     p(f"| file path: faultline peak RSS | {mib('faultline scan FILE')} | (info: mapped file pages count) | |")
     p(f"| rg peak RSS, file / stdin | {mib('rg -c -F -f ANCHORS FILE')} / {mib('cat FILE | rg')} | (info) | |")
