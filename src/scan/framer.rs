@@ -17,6 +17,9 @@ use crate::record;
 /// The longest line kept whole; a longer line is handed out in pieces of this size.
 pub const MAX_LINE: usize = 16 << 20;
 
+/// The first buffer of a framer; it doubles as the stream needs.
+const FIRST_BUFFER: usize = 64 << 10;
+
 /// Where a stream stands: the byte offset and the 1-based line number of the first byte not yet
 /// handed out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,20 +101,17 @@ impl Framer {
     /// Room to read into (at least one byte; more once a held line outgrows the buffer, up to
     /// [`MAX_LINE`]). Say how much was read with [`Framer::filled`].
     pub fn spare(&mut self) -> &mut [u8] {
-        if self.buf.len() < self.block {
-            self.buf.resize(self.block, 0);
+        if self.buf.is_empty() {
+            // Small first: a stream of a few lines (one of 100 000 archive members) should not
+            // pay for zeroing a whole block.
+            self.buf.resize(FIRST_BUFFER.min(self.block), 0);
         }
         if self.len == self.buf.len() && self.buf.len() < MAX_LINE {
-            // A line longer than the buffer: make room for it.
+            // Full: grow towards the block size, or beyond it for a line longer than that.
             let grown = (self.buf.len() * 2).min(MAX_LINE);
             self.buf.resize(grown, 0);
         }
         &mut self.buf[self.len..]
-    }
-
-    /// Whether the buffer is full: read no more before taking a block.
-    pub fn full(&self) -> bool {
-        self.len >= self.block.max(self.buf.len())
     }
 
     /// `n` bytes were read into [`Framer::spare`].
