@@ -192,6 +192,9 @@ pub fn watch(
         add_watches(n, watched, &w.targets);
     }
     watcher.pass(true, observer)?;
+    // Files the state knew that are gone now: a file that shows up later under their name is
+    // another file.
+    watcher.saved.clear();
     let names: Vec<String> = watcher
         .followers
         .iter()
@@ -655,8 +658,6 @@ impl Watch<'_> {
                 at: f.framer.position(),
             })
             .collect();
-        // Files the state knew and that have not shown up again yet are kept.
-        files.extend(self.saved.iter().cloned());
         let state = State {
             version: STATE_VERSION,
             files,
