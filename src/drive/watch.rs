@@ -648,7 +648,7 @@ impl Watch<'_> {
         if !(now || (self.changed && last.elapsed() >= SAVE_EVERY)) {
             return Ok(());
         }
-        let mut files: Vec<SavedFile> = self
+        let files: Vec<SavedFile> = self
             .followers
             .iter()
             .map(|f| SavedFile {
