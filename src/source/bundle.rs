@@ -143,11 +143,19 @@ impl Opener {
     }
 
     fn try_visit_file<V: Visitor>(&self, path: &Path, name: &str, v: &mut V) -> io::Result<()> {
-        let mut file = File::open(path)?;
+        // Only regular files are read: opening a FIFO blocks until a writer comes, and a device
+        // such as /dev/zero never ends. Checked before opening, and again on the open file in
+        // case the path was replaced in between (opened non-blocking, so a FIFO cannot hang).
+        let meta = std::fs::metadata(path)?;
+        if !meta.is_file() {
+            not_regular(&meta, name, v);
+            return Ok(());
+        }
+        let mut file = open_nonblocking(path)?;
         let meta = file.metadata()?;
         if !meta.is_file() {
-            // A FIFO or a device: a stream.
-            return self.visit_stream(name, &mut file, 0, v);
+            not_regular(&meta, name, v);
+            return Ok(());
         }
         let mut head = Vec::with_capacity(HEAD);
         (&mut file).take(HEAD as u64).read_to_end(&mut head)?;
@@ -417,6 +425,58 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Enforces the run's decompressed-size budget and a stream's compression ratio.
+/// Opens a file for reading without blocking on a FIFO.
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Ignored for regular files, which are the only ones read.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+/// Tells the visitor that a path that is not a regular file was skipped.
+fn not_regular<V: Visitor>(meta: &std::fs::Metadata, name: &str, v: &mut V) {
+    let kind = file_kind(&meta.file_type());
+    let hint = if kind == "a FIFO" {
+        " (to read a pipe, feed it on standard input)"
+    } else {
+        ""
+    };
+    v.problem(
+        name,
+        format!("not a regular file ({kind}); skipped{hint}"),
+        false,
+    );
+}
+
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "an unknown kind"
+    }
+}
+
 struct Guard<R> {
     inner: R,
     out: u64,

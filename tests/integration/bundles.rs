@@ -468,3 +468,94 @@ fn since_and_until_keep_only_lines_inside_the_window() {
     );
     assert_eq!(doc["stats"]["outside_window"], 3);
 }
+
+/// Runs with `args`; panics if the run takes longer than `secs` seconds (it is killed first).
+fn run_within(args: &[&str], secs: u64) -> Run {
+    use std::io::Read;
+    let mut child = faultline()
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).unwrap();
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        stderr.read_to_string(&mut s).unwrap();
+        s
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{args:?} still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+#[test]
+fn a_fifo_in_a_scanned_folder_is_skipped_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("agent.log"),
+        lines(&[cluster_refused("2025-10-14T09:00:01Z")]),
+    )
+    .unwrap();
+    let fifo = dir.path().join("pipe.log");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let d = dir.path().display().to_string();
+    let r = run_within(&["scan", &d, "--format", "json"], 20);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: {}: not a regular file (a FIFO); skipped",
+            fifo.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    let doc = r.json();
+    assert_eq!(doc["findings"][0]["cause"], "refused");
+    assert_eq!(doc["stats"]["sources"], 1);
+    assert_eq!(doc["stats"]["limited"], 1);
+}
+
+#[test]
+fn a_device_named_on_the_command_line_is_skipped_even_with_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("agent.log");
+    std::fs::write(&log, lines(&[cluster_refused("2025-10-14T09:00:01Z")])).unwrap();
+    let l = log.display().to_string();
+    let r = run_within(&["scan", "/dev/zero", &l, "--text", "--format", "json"], 20);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("warning: /dev/zero: not a regular file (a character device); skipped"),
+        "{}",
+        r.stderr
+    );
+    let doc = r.json();
+    assert_eq!(doc["findings"][0]["first_seen"]["source"], l);
+    assert_eq!(doc["stats"]["sources"], 1);
+}
