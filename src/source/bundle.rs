@@ -165,7 +165,7 @@ impl Opener {
                 let counted = Counting::new(io::BufReader::with_capacity(256 << 10, file));
                 let compressed = counted.count.clone();
                 let mut gz = self.guard(flate2::read::MultiGzDecoder::new(counted), compressed);
-                self.visit_stream(name, &mut gz, 0, v)
+                self.visit_stream(name, &mut gz, 0, true, v)
             }
             Kind::Zip => {
                 // The map is pre-faulted: decompressors read it in small steps from several
@@ -208,30 +208,45 @@ impl Opener {
         }
     }
 
-    /// Visits a stream whose format is not known yet.
+    /// Visits a stream whose format is not known yet; `gunzipped` when it is the output of a
+    /// gzip decoder (a gzip inside it is one more level of nesting).
     fn visit_stream<V: Visitor>(
         &self,
         name: &str,
         reader: &mut dyn Read,
         depth: usize,
+        gunzipped: bool,
         v: &mut V,
     ) -> io::Result<()> {
+        // A read error within the head (a truncated or corrupt gzip) comes after the bytes read
+        // before it, so what could be read is still scanned.
         let mut head = Vec::with_capacity(HEAD);
-        reader.take(HEAD as u64).read_to_end(&mut head)?;
+        let error = reader.take(HEAD as u64).read_to_end(&mut head).err();
         let kind = sniff(&head);
-        let mut whole = Cursor::new(head).chain(reader);
+        if kind == Kind::Binary && !self.text {
+            v.binary(name);
+            return error.map_or(Ok(()), Err);
+        }
+        let mut whole = Cursor::new(head).chain(Tail {
+            error,
+            reader: Some(reader),
+        });
         match kind {
-            Kind::Text => v.content(name, Content::Stream(&mut whole)),
-            Kind::Binary if self.text => v.content(name, Content::Stream(&mut whole)),
-            Kind::Binary => {
-                v.binary(name);
-                Ok(())
-            }
+            Kind::Text | Kind::Binary => v.content(name, Content::Stream(&mut whole)),
             Kind::Gzip => {
+                // Each gzip inside a gzip is a level: thousands of layers would nest thousands
+                // of decoders (and overflow a thread's stack).
+                let depth = depth + usize::from(gunzipped);
+                if depth > self.limits.max_depth {
+                    return Err(limit(format!(
+                        "gzip nested deeper than {} levels; not opened",
+                        self.limits.max_depth
+                    )));
+                }
                 let counted = Counting::new(whole);
                 let compressed = counted.count.clone();
                 let mut gz = self.guard(flate2::read::MultiGzDecoder::new(counted), compressed);
-                self.visit_stream(name, &mut gz, depth, v)
+                self.visit_stream(name, &mut gz, depth, true, v)
             }
             Kind::Zip | Kind::Tar if depth + 1 > self.limits.max_depth => Err(limit(format!(
                 "archive nested deeper than {} levels; not opened",
@@ -323,7 +338,7 @@ impl Opener {
         }
         let counted = Arc::new(AtomicU64::new(compressed));
         let mut guarded = self.guard(&mut member, counted);
-        if let Err(e) = self.visit_stream(&full, &mut guarded, depth + 1, v) {
+        if let Err(e) = self.visit_stream(&full, &mut guarded, depth + 1, false, v) {
             v.problem(&full, e.to_string(), !is_limit(&e));
         }
     }
@@ -353,7 +368,7 @@ impl Opener {
             };
             let full = format!("{name}!{member_name}");
             v.member();
-            if let Err(e) = self.visit_stream(&full, &mut entry, depth + 1, v) {
+            if let Err(e) = self.visit_stream(&full, &mut entry, depth + 1, false, v) {
                 if !is_limit(&e) && e.kind() == io::ErrorKind::UnexpectedEof {
                     return Err(e);
                 }
@@ -374,58 +389,6 @@ impl Opener {
     }
 }
 
-/// Tells the visitor when a mapped file shrank while it was read.
-fn shrank<V: Visitor>(map: &GuardedMap, name: &str, v: &mut V) {
-    if map.changed() {
-        v.problem(
-            name,
-            "the file shrank while it was read (truncated or rewritten): what was read up to then is reported; rerun once the file stops changing".into(),
-            true,
-        );
-    }
-}
-
-fn limit(message: String) -> io::Error {
-    io::Error::other(LimitExceeded(message))
-}
-
-/// A printable member name, or `None` for one that is absurd (too long, NUL bytes).
-fn member_name(raw: &[u8]) -> Option<String> {
-    if raw.is_empty() || raw.len() > MAX_NAME || raw.contains(&0) {
-        return None;
-    }
-    let name = String::from_utf8_lossy(raw);
-    Some(
-        name.chars()
-            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-            .collect(),
-    )
-}
-
-/// Counts the bytes read through it (the compressed side of a decoder).
-struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-}
-
-impl<R> Counting<R> {
-    fn new(inner: R) -> Counting<R> {
-        Counting {
-            inner,
-            count: Arc::new(AtomicU64::new(0)),
-        }
-    }
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-/// Enforces the run's decompressed-size budget and a stream's compression ratio.
 /// Opens a file for reading without blocking on a FIFO.
 fn open_nonblocking(path: &Path) -> io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
@@ -478,6 +441,78 @@ fn file_kind(t: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// Tells the visitor when a mapped file shrank while it was read.
+fn shrank<V: Visitor>(map: &GuardedMap, name: &str, v: &mut V) {
+    if map.changed() {
+        v.problem(
+            name,
+            "the file shrank while it was read (truncated or rewritten): what was read up to then is reported; rerun once the file stops changing".into(),
+            true,
+        );
+    }
+}
+
+fn limit(message: String) -> io::Error {
+    io::Error::other(LimitExceeded(message))
+}
+
+/// A printable member name, or `None` for one that is absurd (too long, NUL bytes).
+fn member_name(raw: &[u8]) -> Option<String> {
+    if raw.is_empty() || raw.len() > MAX_NAME || raw.contains(&0) {
+        return None;
+    }
+    let name = String::from_utf8_lossy(raw);
+    Some(
+        name.chars()
+            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+            .collect(),
+    )
+}
+
+/// The rest of a stream after its head: the error that ended the head, if any, then the reader.
+struct Tail<'a> {
+    error: Option<io::Error>,
+    /// `None` once the error was returned: the stream ends there.
+    reader: Option<&'a mut dyn Read>,
+}
+
+impl Read for Tail<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = self.error.take() {
+            self.reader = None;
+            return Err(e);
+        }
+        match &mut self.reader {
+            Some(r) => r.read(buf),
+            None => Ok(0),
+        }
+    }
+}
+
+/// Counts the bytes read through it (the compressed side of a decoder).
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R> Counting<R> {
+    fn new(inner: R) -> Counting<R> {
+        Counting {
+            inner,
+            count: Arc::new(AtomicU64::new(0)),
+        }
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Enforces the run's decompressed-size budget and a stream's compression ratio.
 struct Guard<R> {
     inner: R,
     out: u64,

@@ -559,3 +559,113 @@ fn a_device_named_on_the_command_line_is_skipped_even_with_text() {
     assert_eq!(doc["findings"][0]["first_seen"]["source"], l);
     assert_eq!(doc["stats"]["sources"], 1);
 }
+
+/// `data` gzipped `layers` times (stored blocks: each layer adds a few bytes).
+fn gzip_layers(data: &[u8], layers: usize) -> Vec<u8> {
+    let mut out = data.to_vec();
+    for _ in 0..layers {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        enc.write_all(&out).unwrap();
+        out = enc.finish().unwrap();
+    }
+    out
+}
+
+#[test]
+fn gzip_layers_count_toward_the_nesting_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = lines(&[
+        healthy("2025-10-14T09:00:00Z"),
+        cluster_refused("2025-10-14T09:00:01Z"),
+    ]);
+    let path = |n: usize| dir.path().join(format!("layers-{n}.log.gz"));
+    for n in [7, 10, 3000] {
+        std::fs::write(path(n), gzip_layers(log.as_bytes(), n)).unwrap();
+    }
+    // The file's own gzip and six inside it: the deepest that is read.
+    let seven = path(7).display().to_string();
+    let r = run(&["scan", &seven, "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        findings(&r),
+        vec![(s("cluster"), s("refused"), seven.clone(), 2, 1, seven, 2)]
+    );
+    assert!(!r.stderr.contains("nested"), "{}", r.stderr);
+    // Deeper: a warning and nothing read from that file, the others still scanned.
+    for n in [10, 3000] {
+        let deep = path(n).display().to_string();
+        let other = dir.path().join("agent.log");
+        std::fs::write(&other, &log).unwrap();
+        let o = other.display().to_string();
+        let r = run(&["scan", &deep, &o, "--format", "json"]);
+        assert_eq!(r.code, 1, "{n} layers: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!(
+                "warning: {deep}: gzip nested deeper than 6 levels; not opened"
+            )),
+            "{n} layers: {}",
+            r.stderr
+        );
+        assert_eq!(
+            findings(&r),
+            vec![(s("cluster"), s("refused"), o.clone(), 2, 1, o, 2)]
+        );
+        assert_eq!(r.json()["stats"]["limited"], 1);
+    }
+}
+
+#[test]
+fn lines_read_before_a_broken_gzip_end_are_reported_then_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = lines(&[
+        healthy("2025-10-14T09:00:00Z"),
+        cluster_refused("2025-10-14T09:00:01Z"),
+    ]);
+    let second = lines(&[export_refused("2025-10-14T09:00:02Z")]);
+    // A gzip cut short: its trailer and the end of its data are missing.
+    let whole = gzip(format!("{first}{second}").as_bytes());
+    let cut = dir.path().join("cut.log.gz");
+    std::fs::write(&cut, &whole[..whole.len() - 40]).unwrap();
+    // Two gzip members, the second one corrupt.
+    let mut two = gzip(first.as_bytes());
+    let mut bad = gzip(second.as_bytes());
+    let n = bad.len();
+    for b in &mut bad[10..n - 8] {
+        *b ^= 0x5a;
+    }
+    two.extend_from_slice(&bad);
+    let multi = dir.path().join("multi.log.gz");
+    std::fs::write(&multi, two).unwrap();
+    // A tar.gz cut short in the middle of its member (all of it within the first 8 KiB).
+    let mut member = vec![
+        healthy("2025-10-14T08:59:59Z"),
+        cluster_refused("2025-10-14T09:00:01Z"),
+    ];
+    member.extend((0..40).map(|i| healthy(&format!("2025-10-14T09:01:{i:02}Z"))));
+    let member = lines(&member);
+    assert!(member.len() < 7000);
+    let tgz = tar_gz(&[("support/agent.log", member.as_bytes())]);
+    let tar_cut = dir.path().join("support.tar.gz");
+    std::fs::write(&tar_cut, &tgz[..tgz.len() * 2 / 3]).unwrap();
+    for (path, source) in [
+        (&cut, cut.display().to_string()),
+        (&multi, multi.display().to_string()),
+        (&tar_cut, format!("{}!support/agent.log", tar_cut.display())),
+    ] {
+        let p = path.display().to_string();
+        let r = run(&["scan", &p, "--format", "json"]);
+        assert_eq!(r.code, 2, "{p}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("cannot read {p}")),
+            "{p}: {}",
+            r.stderr
+        );
+        let f = findings(&r);
+        assert_eq!(
+            f[0],
+            (s("cluster"), s("refused"), source.clone(), 2, 1, source, 2),
+            "{p}: {f:?}"
+        );
+        assert_eq!(r.json()["stats"]["errors"], 1);
+    }
+}
