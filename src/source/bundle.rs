@@ -100,6 +100,8 @@ pub struct Opener {
     text: bool,
     /// Decompressed bytes so far, over all threads.
     total: Arc<AtomicU64>,
+    /// Bytes of nested zips held in memory now, over all levels and threads.
+    buffered: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +134,7 @@ impl Opener {
             limits,
             text,
             total: Arc::new(AtomicU64::new(0)),
+            buffered: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -254,17 +257,37 @@ impl Opener {
             ))),
             Kind::Tar => self.visit_tar(name, whole, depth, v),
             Kind::Zip => {
-                // A zip needs random access: hold it in memory, within bounds.
+                // A zip needs random access: hold it in memory, within a budget shared by every
+                // level of nesting and every thread (a zip in a zip in a zip holds all three).
+                let max = self.limits.max_buffered;
+                let mut held = Reservation {
+                    budget: &self.buffered,
+                    bytes: 0,
+                };
                 let mut bytes = Vec::new();
-                (&mut whole)
-                    .take(self.limits.max_buffered + 1)
-                    .read_to_end(&mut bytes)?;
-                if bytes.len() as u64 > self.limits.max_buffered {
-                    return Err(limit(format!(
-                        "nested zip larger than {} MiB; not opened (unpack it and scan the folder)",
-                        self.limits.max_buffered >> 20
-                    )));
+                let mut chunk = vec![0; 256 << 10];
+                loop {
+                    let n = match whole.read(&mut chunk) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    };
+                    if held.bytes + n as u64 > max {
+                        return Err(limit(format!(
+                            "nested zip larger than {} MiB; not opened (unpack it and scan the folder)",
+                            max >> 20
+                        )));
+                    }
+                    if !held.add(n as u64, max) {
+                        return Err(limit(format!(
+                            "the nested zips open at once would hold more than {} MiB in memory; not opened (unpack it and scan the folder)",
+                            max >> 20
+                        )));
+                    }
+                    bytes.extend_from_slice(&chunk[..n]);
                 }
+                drop(chunk);
                 self.visit_zip(name, &bytes, depth, v)
             }
         }
@@ -279,12 +302,21 @@ impl Opener {
         v: &mut V,
     ) -> io::Result<()> {
         let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(io::Error::other)?;
+        let metadata = archive.metadata();
         let parent: &V = v;
         let forks: Vec<V> = (0..archive.len())
             .into_par_iter()
             .map(|i| {
                 let mut sub = parent.fork();
-                self.visit_zip_member(name, &mut archive.clone(), i, depth, &mut sub);
+                // Each member reads through its own counter: the ratio guard measures the
+                // compressed bytes actually read, whatever sizes the central directory claims.
+                let counted = Counting::new(Cursor::new(bytes));
+                let compressed = counted.count.clone();
+                // SAFETY: (an API contract, not memory safety) the metadata was parsed from
+                // these very bytes.
+                let mut archive =
+                    unsafe { zip::ZipArchive::unsafe_new_with_metadata(counted, metadata.clone()) };
+                self.visit_zip_member(name, &mut archive, compressed, i, depth, &mut sub);
                 sub
             })
             .collect();
@@ -298,6 +330,7 @@ impl Opener {
         &self,
         name: &str,
         archive: &mut zip::ZipArchive<R>,
+        compressed: Arc<AtomicU64>,
         i: usize,
         depth: usize,
         v: &mut V,
@@ -322,13 +355,15 @@ impl Opener {
         };
         let full = format!("{name}!{member_name}");
         v.member();
-        let (size, compressed) = (member.size(), member.compressed_size());
-        if size > RATIO_GRACE && size / compressed.max(1) > self.limits.max_ratio {
+        // The sizes the central directory claims: a quick skip of an announced bomb. The guard
+        // below does not trust them.
+        let (size, claimed) = (member.size(), member.compressed_size());
+        if size > RATIO_GRACE && size / claimed.max(1) > self.limits.max_ratio {
             v.problem(
                 &full,
                 format!(
                     "expands {}:1 ({} MiB), past the {}:1 limit for a compressed member; skipped as a possible zip bomb",
-                    size / compressed.max(1),
+                    size / claimed.max(1),
                     size >> 20,
                     self.limits.max_ratio
                 ),
@@ -336,8 +371,9 @@ impl Opener {
             );
             return;
         }
-        let counted = Arc::new(AtomicU64::new(compressed));
-        let mut guarded = self.guard(&mut member, counted);
+        // Opening the member read its local header: count from its data on.
+        compressed.store(0, Ordering::Relaxed);
+        let mut guarded = self.guard(&mut member, compressed);
         if let Err(e) = self.visit_stream(&full, &mut guarded, depth + 1, false, v) {
             v.problem(&full, e.to_string(), !is_limit(&e));
         }
@@ -504,6 +540,37 @@ impl<R> Counting<R> {
     }
 }
 
+impl<R: Seek> Seek for Counting<R> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// Bytes taken from the shared budget of nested zips held in memory, given back when dropped.
+struct Reservation<'a> {
+    budget: &'a AtomicU64,
+    bytes: u64,
+}
+
+impl Reservation<'_> {
+    /// Takes `n` more bytes unless that would pass `max` over everything held; whether it did.
+    fn add(&mut self, n: u64, max: u64) -> bool {
+        let before = self.budget.fetch_add(n, Ordering::AcqRel);
+        if before + n > max {
+            self.budget.fetch_sub(n, Ordering::AcqRel);
+            return false;
+        }
+        self.bytes += n;
+        true
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.budget.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
@@ -567,6 +634,89 @@ mod tests {
         );
         assert_eq!(member_name(b"a\x00b"), None);
         assert_eq!(member_name(&[b'a'; 2000]), None);
+    }
+
+    /// Collects what a bundle holds, for tests.
+    #[derive(Default)]
+    struct Seen {
+        contents: Vec<(String, Vec<u8>)>,
+        problems: Vec<(String, String, bool)>,
+    }
+
+    impl Visitor for Seen {
+        fn content(&mut self, name: &str, content: Content<'_>) -> io::Result<()> {
+            let mut bytes = Vec::new();
+            let read = match content {
+                Content::Static(b) => {
+                    bytes.extend_from_slice(b);
+                    Ok(())
+                }
+                Content::Stream(r) => r.read_to_end(&mut bytes).map(|_| ()),
+            };
+            self.contents.push((name.to_string(), bytes));
+            read
+        }
+        fn problem(&mut self, name: &str, message: String, error: bool) {
+            self.problems.push((name.to_string(), message, error));
+        }
+        fn binary(&mut self, _name: &str) {}
+        fn member(&mut self) {}
+        fn fork(&self) -> Self {
+            Seen::default()
+        }
+        fn join(&mut self, mut forked: Self) {
+            self.contents.append(&mut forked.contents);
+            self.problems.append(&mut forked.problems);
+        }
+    }
+
+    fn stored_zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, data) in members {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn nested_zips_held_in_memory_share_one_budget() {
+        let log = b"all quiet\n".repeat(60_000); // 600 KB
+        let inner = stored_zip(&[("agent.log", &log)]);
+        let mid = stored_zip(&[("mid.log", b"mid\n"), ("inner.zip", &inner)]);
+        let outer = stored_zip(&[("mid.zip", &mid)]);
+        let dir = tempfile::tempdir().unwrap();
+        let (outer_path, mid_path) = (dir.path().join("outer.zip"), dir.path().join("mid.zip"));
+        std::fs::write(&outer_path, &outer).unwrap();
+        std::fs::write(&mid_path, &mid).unwrap();
+        let limits = Limits {
+            max_buffered: 1 << 20,
+            ..Limits::default()
+        };
+        let opener = Opener::new(limits, false);
+        // mid.zip (600 KB) and inner.zip (600 KB) are each under 1 MiB, not together.
+        let mut seen = Seen::default();
+        opener.visit_file(&outer_path, "outer.zip", &mut seen);
+        let names: Vec<&str> = seen.contents.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["outer.zip!mid.zip!mid.log"]);
+        assert_eq!(seen.problems.len(), 1, "{:?}", seen.problems);
+        let (name, message, error) = &seen.problems[0];
+        assert_eq!(name, "outer.zip!mid.zip!inner.zip");
+        assert!(
+            message.contains("nested zips open at once would hold more than 1 MiB"),
+            "{message}"
+        );
+        assert!(!error);
+        assert_eq!(opener.buffered.load(Ordering::Relaxed), 0, "all given back");
+        // mid.zip as a file is mapped, not held: inner.zip alone fits.
+        let mut seen = Seen::default();
+        opener.visit_file(&mid_path, "mid.zip", &mut seen);
+        assert!(seen.problems.is_empty(), "{:?}", seen.problems);
+        assert_eq!(seen.contents[1].0, "mid.zip!inner.zip!agent.log");
+        assert_eq!(seen.contents[1].1, log);
     }
 
     #[test]

@@ -669,3 +669,59 @@ fn lines_read_before_a_broken_gzip_end_are_reported_then_the_error() {
         assert_eq!(r.json()["stats"]["errors"], 1);
     }
 }
+
+#[test]
+fn a_zip_member_that_lies_about_its_compressed_size_is_still_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 MiB of one healthy line deflates about 1000:1; a 450 KB stored member follows it.
+    let line = "all quiet\n";
+    let plain = line.repeat((40 << 20) / line.len());
+    let padding: Vec<u8> = (0..450_000u32).map(|i| (i % 251) as u8).collect();
+    let agent_log = lines(&[cluster_refused("2025-10-14T09:00:01Z")]);
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let best = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file("bomb.log", best).unwrap();
+    w.write_all(plain.as_bytes()).unwrap();
+    w.start_file("padding.bin", stored).unwrap();
+    w.write_all(&padding).unwrap();
+    w.start_file("agent.log", best).unwrap();
+    w.write_all(agent_log.as_bytes()).unwrap();
+    let mut z = w.finish().unwrap().into_inner();
+    // Both headers of bomb.log claim 400 000 compressed bytes (it reaches into the padding): by
+    // those sizes it expands about 100:1, under the 500:1 limit.
+    let claim = 400_000u32.to_le_bytes();
+    assert_eq!(&z[..4], b"PK\x03\x04");
+    let real = u32::from_le_bytes(z[18..22].try_into().unwrap());
+    assert!(
+        (plain.len() as u32) / real > 500,
+        "ratio {}",
+        plain.len() as u32 / real
+    );
+    z[18..22].copy_from_slice(&claim);
+    let central = z.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    z[central + 20..central + 24].copy_from_slice(&claim);
+    let path = dir.path().join("bundle.zip");
+    std::fs::write(&path, z).unwrap();
+    let p = path.display().to_string();
+    let r = run(&["scan", &p, "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: {p}!bomb.log: expands more than 500:1; the rest is not read"
+        )),
+        "{}",
+        r.stderr
+    );
+    let doc = r.json();
+    assert_eq!(doc["stats"]["limited"], 1);
+    assert_eq!(
+        doc["findings"][0]["first_seen"]["source"],
+        format!("{p}!agent.log")
+    );
+    // Cut short at the guard's first check, not read to its 40 MiB.
+    assert!(doc["stats"]["bytes"].as_u64().unwrap() < 24 << 20, "{doc}");
+}
