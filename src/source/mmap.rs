@@ -292,8 +292,16 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// The tests that fill or count on the registry run one at a time.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     #[test]
     fn a_truncated_map_reads_zeros_and_says_so() {
+        let _serial = serial();
         let mut file = tempfile::tempfile().unwrap();
         let data: Vec<u8> = (0..5 * 4096 + 100).map(|i| b'a' + (i % 26) as u8).collect();
         file.write_all(&data).unwrap();
@@ -320,6 +328,7 @@ mod tests {
 
     #[test]
     fn a_partly_truncated_map_keeps_the_bytes_before_the_cut() {
+        let _serial = serial();
         let mut file = tempfile::tempfile().unwrap();
         let data = vec![b'x'; 8 * 4096];
         file.write_all(&data).unwrap();
@@ -332,5 +341,62 @@ mod tests {
         assert!(v[..3 * 4096 + 10].iter().all(|&b| b == b'x'));
         assert!(v[4 * 4096..].iter().all(|&b| b == 0));
         assert!(map.changed());
+    }
+
+    #[test]
+    fn a_full_registry_declines_and_frees_its_slots() {
+        let _serial = serial();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&[b'y'; 4096]).unwrap();
+        let mut maps = Vec::new();
+        loop {
+            match GuardedMap::map(&file, false).unwrap() {
+                Some(map) => maps.push(map),
+                None => break,
+            }
+            assert!(maps.len() <= 256, "the registry never fills");
+        }
+        // Other tests of this binary (bundle's) may hold a few slots at the same time.
+        assert!(maps.len() > 200, "{} maps", maps.len());
+        maps.clear();
+        assert!(GuardedMap::map(&file, false).unwrap().is_some());
+    }
+
+    /// The child of the test below, in a process of its own: a fault in a map that is not
+    /// guarded, with a guarded map live. Does nothing when run as an ordinary test.
+    #[test]
+    fn fault_outside_a_guarded_map() {
+        if std::env::var_os("FAULTLINE_SIGBUS_CHILD").is_none() {
+            return;
+        }
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&[b'z'; 4 * 4096]).unwrap();
+        let guarded = GuardedMap::map(&file, false).unwrap().unwrap();
+        // SAFETY: none; this test is meant to die of SIGBUS.
+        let plain = unsafe { memmap2::Mmap::map(&file) }.unwrap();
+        file.set_len(0).unwrap();
+        let sum: u64 = plain
+            .iter()
+            .map(|b| u64::from(unsafe { std::ptr::read_volatile(b) }))
+            .sum();
+        println!("survived with {sum} {}", guarded.len());
+    }
+
+    #[test]
+    fn a_fault_outside_a_guarded_map_still_kills() {
+        use std::os::unix::process::ExitStatusExt;
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "source::mmap::tests::fault_outside_a_guarded_map",
+                "--nocapture",
+            ])
+            .env("FAULTLINE_SIGBUS_CHILD", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("running 1 test"), "{stdout}");
+        assert!(!stdout.contains("survived"), "{stdout}");
+        assert_eq!(out.status.signal(), Some(libc::SIGBUS), "{stdout}");
     }
 }
