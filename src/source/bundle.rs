@@ -4,7 +4,8 @@
 //! stream through bounded buffers, except a zip inside an archive, which needs random access and
 //! is held in memory up to [`Limits::max_buffered`]. Safety limits (total decompressed size,
 //! compression ratio, nesting depth, absurd member names) end a stream with a warning, never a
-//! crash.
+//! crash. Only regular files are opened (a FIFO, socket or device is skipped with a warning), and
+//! a mapped file truncated during the scan is reported, not fatal (see [`super::mmap`]).
 
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek};

@@ -136,8 +136,12 @@ mod imp {
                 action.sa_sigaction = on_sigbus as *const () as usize;
                 action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
                 libc::sigemptyset(&mut action.sa_mask);
+                // The previous disposition is read first, so it is in place before any SIGBUS
+                // can reach our handler.
                 let previous = (*PREVIOUS.0.get()).as_mut_ptr();
-                if libc::sigaction(libc::SIGBUS, &action, previous) == 0 {
+                if libc::sigaction(libc::SIGBUS, std::ptr::null(), previous) == 0
+                    && libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut()) == 0
+                {
                     INSTALLED.store(true, Ordering::Release);
                 }
             }
