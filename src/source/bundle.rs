@@ -4,7 +4,8 @@
 //! stream through bounded buffers, except a zip inside an archive, which needs random access and
 //! is held in memory up to [`Limits::max_buffered`]. Safety limits (total decompressed size,
 //! compression ratio, nesting depth, absurd member names) end a stream with a warning, never a
-//! crash.
+//! crash. Only regular files are opened (a FIFO, socket or device is skipped with a warning), and
+//! a mapped file truncated during the scan is reported, not fatal (see [`super::mmap`]).
 
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek};
@@ -13,6 +14,8 @@ use rayon::prelude::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+use super::mmap::GuardedMap;
 
 /// How much of a stream is read to recognise its format.
 const HEAD: usize = 8 * 1024;
@@ -98,6 +101,8 @@ pub struct Opener {
     text: bool,
     /// Decompressed bytes so far, over all threads.
     total: Arc<AtomicU64>,
+    /// Bytes of nested zips held in memory now, over all levels and threads.
+    buffered: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +135,7 @@ impl Opener {
             limits,
             text,
             total: Arc::new(AtomicU64::new(0)),
+            buffered: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -141,11 +147,19 @@ impl Opener {
     }
 
     fn try_visit_file<V: Visitor>(&self, path: &Path, name: &str, v: &mut V) -> io::Result<()> {
-        let mut file = File::open(path)?;
+        // Only regular files are read: opening a FIFO blocks until a writer comes, and a device
+        // such as /dev/zero never ends. Checked before opening, and again on the open file in
+        // case the path was replaced in between (opened non-blocking, so a FIFO cannot hang).
+        let meta = std::fs::metadata(path)?;
+        if !meta.is_file() {
+            not_regular(&meta, name, v);
+            return Ok(());
+        }
+        let mut file = open_nonblocking(path)?;
         let meta = file.metadata()?;
         if !meta.is_file() {
-            // A FIFO or a device: a stream.
-            return self.visit_stream(name, &mut file, 0, v);
+            not_regular(&meta, name, v);
+            return Ok(());
         }
         let mut head = Vec::with_capacity(HEAD);
         (&mut file).take(HEAD as u64).read_to_end(&mut head)?;
@@ -155,14 +169,25 @@ impl Opener {
                 let counted = Counting::new(io::BufReader::with_capacity(256 << 10, file));
                 let compressed = counted.count.clone();
                 let mut gz = self.guard(flate2::read::MultiGzDecoder::new(counted), compressed);
-                self.visit_stream(name, &mut gz, 0, v)
+                self.visit_stream(name, &mut gz, 0, true, v)
             }
             Kind::Zip => {
-                // SAFETY: as for mapped logs below: read only, a static file in a bundle. The map
-                // is pre-faulted: decompressors read it in small steps from several threads, and
-                // faulting it in page by page halved the throughput (0.60 s → 0.31 s, 256 MB zip).
-                let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }?;
-                self.visit_zip(name, &map, 0, v)
+                // The map is pre-faulted: decompressors read it in small steps from several
+                // threads, and faulting it in page by page halved the throughput (0.60 s →
+                // 0.31 s, 256 MB zip).
+                match GuardedMap::map(&file, true) {
+                    Ok(Some(map)) => {
+                        let read = self.visit_zip(name, &map, 0, v);
+                        shrank(&map, name, v);
+                        read
+                    }
+                    // Not mappable, or no guard left: read it.
+                    _ => {
+                        let mut bytes = Vec::with_capacity(meta.len() as usize);
+                        file.read_to_end(&mut bytes)?;
+                        self.visit_zip(name, &bytes, 0, v)
+                    }
+                }
             }
             Kind::Tar => self.visit_tar(name, file, 0, v),
             Kind::Binary if !self.text => {
@@ -171,12 +196,13 @@ impl Opener {
             }
             Kind::Binary | Kind::Text => {
                 if meta.len() >= MMAP_MIN {
-                    // SAFETY: the map is only read. A file truncated by another process while it
-                    // is mapped can raise SIGBUS; batch scans read static files (a log that is
-                    // still written is followed with plain reads, never mapped): the trade-off
-                    // ripgrep makes for files named on its command line.
-                    if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
-                        return v.content(name, Content::Static(&map));
+                    // A file truncated while it is mapped reads as zeros past its new end (see
+                    // `mmap`), and the scan says so; a log that is still written is followed
+                    // with plain reads, never mapped.
+                    if let Ok(Some(map)) = GuardedMap::map(&file, false) {
+                        let read = v.content(name, Content::Static(&map));
+                        shrank(&map, name, v);
+                        return read;
                     }
                 }
                 let mut bytes = Vec::with_capacity(meta.len() as usize);
@@ -186,30 +212,45 @@ impl Opener {
         }
     }
 
-    /// Visits a stream whose format is not known yet.
+    /// Visits a stream whose format is not known yet; `gunzipped` when it is the output of a
+    /// gzip decoder (a gzip inside it is one more level of nesting).
     fn visit_stream<V: Visitor>(
         &self,
         name: &str,
         reader: &mut dyn Read,
         depth: usize,
+        gunzipped: bool,
         v: &mut V,
     ) -> io::Result<()> {
+        // A read error within the head (a truncated or corrupt gzip) comes after the bytes read
+        // before it, so what could be read is still scanned.
         let mut head = Vec::with_capacity(HEAD);
-        reader.take(HEAD as u64).read_to_end(&mut head)?;
+        let error = reader.take(HEAD as u64).read_to_end(&mut head).err();
         let kind = sniff(&head);
-        let mut whole = Cursor::new(head).chain(reader);
+        if kind == Kind::Binary && !self.text {
+            v.binary(name);
+            return error.map_or(Ok(()), Err);
+        }
+        let mut whole = Cursor::new(head).chain(Tail {
+            error,
+            reader: Some(reader),
+        });
         match kind {
-            Kind::Text => v.content(name, Content::Stream(&mut whole)),
-            Kind::Binary if self.text => v.content(name, Content::Stream(&mut whole)),
-            Kind::Binary => {
-                v.binary(name);
-                Ok(())
-            }
+            Kind::Text | Kind::Binary => v.content(name, Content::Stream(&mut whole)),
             Kind::Gzip => {
+                // Each gzip inside a gzip is a level: thousands of layers would nest thousands
+                // of decoders (and overflow a thread's stack).
+                let depth = depth + usize::from(gunzipped);
+                if depth > self.limits.max_depth {
+                    return Err(limit(format!(
+                        "gzip nested deeper than {} levels; not opened",
+                        self.limits.max_depth
+                    )));
+                }
                 let counted = Counting::new(whole);
                 let compressed = counted.count.clone();
                 let mut gz = self.guard(flate2::read::MultiGzDecoder::new(counted), compressed);
-                self.visit_stream(name, &mut gz, depth, v)
+                self.visit_stream(name, &mut gz, depth, true, v)
             }
             Kind::Zip | Kind::Tar if depth + 1 > self.limits.max_depth => Err(limit(format!(
                 "archive nested deeper than {} levels; not opened",
@@ -217,17 +258,37 @@ impl Opener {
             ))),
             Kind::Tar => self.visit_tar(name, whole, depth, v),
             Kind::Zip => {
-                // A zip needs random access: hold it in memory, within bounds.
+                // A zip needs random access: hold it in memory, within a budget shared by every
+                // level of nesting and every thread (a zip in a zip in a zip holds all three).
+                let max = self.limits.max_buffered;
+                let mut held = Reservation {
+                    budget: &self.buffered,
+                    bytes: 0,
+                };
                 let mut bytes = Vec::new();
-                (&mut whole)
-                    .take(self.limits.max_buffered + 1)
-                    .read_to_end(&mut bytes)?;
-                if bytes.len() as u64 > self.limits.max_buffered {
-                    return Err(limit(format!(
-                        "nested zip larger than {} MiB; not opened (unpack it and scan the folder)",
-                        self.limits.max_buffered >> 20
-                    )));
+                let mut chunk = vec![0; 256 << 10];
+                loop {
+                    let n = match whole.read(&mut chunk) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    };
+                    if held.bytes + n as u64 > max {
+                        return Err(limit(format!(
+                            "nested zip larger than {} MiB; not opened (unpack it and scan the folder)",
+                            max >> 20
+                        )));
+                    }
+                    if !held.add(n as u64, max) {
+                        return Err(limit(format!(
+                            "the nested zips open at once would hold more than {} MiB in memory; not opened (unpack it and scan the folder)",
+                            max >> 20
+                        )));
+                    }
+                    bytes.extend_from_slice(&chunk[..n]);
                 }
+                drop(chunk);
                 self.visit_zip(name, &bytes, depth, v)
             }
         }
@@ -242,12 +303,21 @@ impl Opener {
         v: &mut V,
     ) -> io::Result<()> {
         let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(io::Error::other)?;
+        let metadata = archive.metadata();
         let parent: &V = v;
         let forks: Vec<V> = (0..archive.len())
             .into_par_iter()
             .map(|i| {
                 let mut sub = parent.fork();
-                self.visit_zip_member(name, &mut archive.clone(), i, depth, &mut sub);
+                // Each member reads through its own counter: the ratio guard measures the
+                // compressed bytes actually read, whatever sizes the central directory claims.
+                let counted = Counting::new(Cursor::new(bytes));
+                let compressed = counted.count.clone();
+                // SAFETY: (an API contract, not memory safety) the metadata was parsed from
+                // these very bytes.
+                let mut archive =
+                    unsafe { zip::ZipArchive::unsafe_new_with_metadata(counted, metadata.clone()) };
+                self.visit_zip_member(name, &mut archive, compressed, i, depth, &mut sub);
                 sub
             })
             .collect();
@@ -261,6 +331,7 @@ impl Opener {
         &self,
         name: &str,
         archive: &mut zip::ZipArchive<R>,
+        compressed: Arc<AtomicU64>,
         i: usize,
         depth: usize,
         v: &mut V,
@@ -285,13 +356,15 @@ impl Opener {
         };
         let full = format!("{name}!{member_name}");
         v.member();
-        let (size, compressed) = (member.size(), member.compressed_size());
-        if size > RATIO_GRACE && size / compressed.max(1) > self.limits.max_ratio {
+        // The sizes the central directory claims: a quick skip of an announced bomb. The guard
+        // below does not trust them.
+        let (size, claimed) = (member.size(), member.compressed_size());
+        if size > RATIO_GRACE && size / claimed.max(1) > self.limits.max_ratio {
             v.problem(
                 &full,
                 format!(
                     "expands {}:1 ({} MiB), past the {}:1 limit for a compressed member; skipped as a possible zip bomb",
-                    size / compressed.max(1),
+                    size / claimed.max(1),
                     size >> 20,
                     self.limits.max_ratio
                 ),
@@ -299,9 +372,10 @@ impl Opener {
             );
             return;
         }
-        let counted = Arc::new(AtomicU64::new(compressed));
-        let mut guarded = self.guard(&mut member, counted);
-        if let Err(e) = self.visit_stream(&full, &mut guarded, depth + 1, v) {
+        // Opening the member read its local header: count from its data on.
+        compressed.store(0, Ordering::Relaxed);
+        let mut guarded = self.guard(&mut member, compressed);
+        if let Err(e) = self.visit_stream(&full, &mut guarded, depth + 1, false, v) {
             v.problem(&full, e.to_string(), !is_limit(&e));
         }
     }
@@ -331,7 +405,7 @@ impl Opener {
             };
             let full = format!("{name}!{member_name}");
             v.member();
-            if let Err(e) = self.visit_stream(&full, &mut entry, depth + 1, v) {
+            if let Err(e) = self.visit_stream(&full, &mut entry, depth + 1, false, v) {
                 if !is_limit(&e) && e.kind() == io::ErrorKind::UnexpectedEof {
                     return Err(e);
                 }
@@ -352,6 +426,69 @@ impl Opener {
     }
 }
 
+/// Opens a file for reading without blocking on a FIFO.
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Ignored for regular files, which are the only ones read.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+/// Tells the visitor that a path that is not a regular file was skipped.
+fn not_regular<V: Visitor>(meta: &std::fs::Metadata, name: &str, v: &mut V) {
+    let kind = file_kind(&meta.file_type());
+    let hint = if kind == "a FIFO" {
+        " (to read a pipe, feed it on standard input)"
+    } else {
+        ""
+    };
+    v.problem(
+        name,
+        format!("not a regular file ({kind}); skipped{hint}"),
+        false,
+    );
+}
+
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "an unknown kind"
+    }
+}
+
+/// Tells the visitor when a mapped file shrank while it was read.
+fn shrank<V: Visitor>(map: &GuardedMap, name: &str, v: &mut V) {
+    if map.changed() {
+        v.problem(
+            name,
+            "the file shrank while it was read (truncated or rewritten): what was read up to then is reported; rerun once the file stops changing".into(),
+            true,
+        );
+    }
+}
+
 fn limit(message: String) -> io::Error {
     io::Error::other(LimitExceeded(message))
 }
@@ -369,6 +506,26 @@ fn member_name(raw: &[u8]) -> Option<String> {
     )
 }
 
+/// The rest of a stream after its head: the error that ended the head, if any, then the reader.
+struct Tail<'a> {
+    error: Option<io::Error>,
+    /// `None` once the error was returned: the stream ends there.
+    reader: Option<&'a mut dyn Read>,
+}
+
+impl Read for Tail<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = self.error.take() {
+            self.reader = None;
+            return Err(e);
+        }
+        match &mut self.reader {
+            Some(r) => r.read(buf),
+            None => Ok(0),
+        }
+    }
+}
+
 /// Counts the bytes read through it (the compressed side of a decoder).
 struct Counting<R> {
     inner: R,
@@ -381,6 +538,37 @@ impl<R> Counting<R> {
             inner,
             count: Arc::new(AtomicU64::new(0)),
         }
+    }
+}
+
+impl<R: Seek> Seek for Counting<R> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// Bytes taken from the shared budget of nested zips held in memory, given back when dropped.
+struct Reservation<'a> {
+    budget: &'a AtomicU64,
+    bytes: u64,
+}
+
+impl Reservation<'_> {
+    /// Takes `n` more bytes unless that would pass `max` over everything held; whether it did.
+    fn add(&mut self, n: u64, max: u64) -> bool {
+        let before = self.budget.fetch_add(n, Ordering::AcqRel);
+        if before + n > max {
+            self.budget.fetch_sub(n, Ordering::AcqRel);
+            return false;
+        }
+        self.bytes += n;
+        true
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.budget.fetch_sub(self.bytes, Ordering::AcqRel);
     }
 }
 
@@ -447,6 +635,89 @@ mod tests {
         );
         assert_eq!(member_name(b"a\x00b"), None);
         assert_eq!(member_name(&[b'a'; 2000]), None);
+    }
+
+    /// Collects what a bundle holds, for tests.
+    #[derive(Default)]
+    struct Seen {
+        contents: Vec<(String, Vec<u8>)>,
+        problems: Vec<(String, String, bool)>,
+    }
+
+    impl Visitor for Seen {
+        fn content(&mut self, name: &str, content: Content<'_>) -> io::Result<()> {
+            let mut bytes = Vec::new();
+            let read = match content {
+                Content::Static(b) => {
+                    bytes.extend_from_slice(b);
+                    Ok(())
+                }
+                Content::Stream(r) => r.read_to_end(&mut bytes).map(|_| ()),
+            };
+            self.contents.push((name.to_string(), bytes));
+            read
+        }
+        fn problem(&mut self, name: &str, message: String, error: bool) {
+            self.problems.push((name.to_string(), message, error));
+        }
+        fn binary(&mut self, _name: &str) {}
+        fn member(&mut self) {}
+        fn fork(&self) -> Self {
+            Seen::default()
+        }
+        fn join(&mut self, mut forked: Self) {
+            self.contents.append(&mut forked.contents);
+            self.problems.append(&mut forked.problems);
+        }
+    }
+
+    fn stored_zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, data) in members {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn nested_zips_held_in_memory_share_one_budget() {
+        let log = b"all quiet\n".repeat(60_000); // 600 KB
+        let inner = stored_zip(&[("agent.log", &log)]);
+        let mid = stored_zip(&[("mid.log", b"mid\n"), ("inner.zip", &inner)]);
+        let outer = stored_zip(&[("mid.zip", &mid)]);
+        let dir = tempfile::tempdir().unwrap();
+        let (outer_path, mid_path) = (dir.path().join("outer.zip"), dir.path().join("mid.zip"));
+        std::fs::write(&outer_path, &outer).unwrap();
+        std::fs::write(&mid_path, &mid).unwrap();
+        let limits = Limits {
+            max_buffered: 1 << 20,
+            ..Limits::default()
+        };
+        let opener = Opener::new(limits, false);
+        // mid.zip (600 KB) and inner.zip (600 KB) are each under 1 MiB, not together.
+        let mut seen = Seen::default();
+        opener.visit_file(&outer_path, "outer.zip", &mut seen);
+        let names: Vec<&str> = seen.contents.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["outer.zip!mid.zip!mid.log"]);
+        assert_eq!(seen.problems.len(), 1, "{:?}", seen.problems);
+        let (name, message, error) = &seen.problems[0];
+        assert_eq!(name, "outer.zip!mid.zip!inner.zip");
+        assert!(
+            message.contains("nested zips open at once would hold more than 1 MiB"),
+            "{message}"
+        );
+        assert!(!error);
+        assert_eq!(opener.buffered.load(Ordering::Relaxed), 0, "all given back");
+        // mid.zip as a file is mapped, not held: inner.zip alone fits.
+        let mut seen = Seen::default();
+        opener.visit_file(&mid_path, "mid.zip", &mut seen);
+        assert!(seen.problems.is_empty(), "{:?}", seen.problems);
+        assert_eq!(seen.contents[1].0, "mid.zip!inner.zip!agent.log");
+        assert_eq!(seen.contents[1].1, log);
     }
 
     #[test]

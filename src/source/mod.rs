@@ -5,6 +5,7 @@
 //! can be interrupted and can report when it goes quiet.
 
 pub mod bundle;
+pub mod mmap;
 pub mod stdin;
 
 use std::path::PathBuf;

@@ -468,3 +468,260 @@ fn since_and_until_keep_only_lines_inside_the_window() {
     );
     assert_eq!(doc["stats"]["outside_window"], 3);
 }
+
+/// Runs with `args`; panics if the run takes longer than `secs` seconds (it is killed first).
+fn run_within(args: &[&str], secs: u64) -> Run {
+    use std::io::Read;
+    let mut child = faultline()
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).unwrap();
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        stderr.read_to_string(&mut s).unwrap();
+        s
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{args:?} still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+#[test]
+fn a_fifo_in_a_scanned_folder_is_skipped_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("agent.log"),
+        lines(&[cluster_refused("2025-10-14T09:00:01Z")]),
+    )
+    .unwrap();
+    let fifo = dir.path().join("pipe.log");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let d = dir.path().display().to_string();
+    let r = run_within(&["scan", &d, "--format", "json"], 20);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: {}: not a regular file (a FIFO); skipped",
+            fifo.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    let doc = r.json();
+    assert_eq!(doc["findings"][0]["cause"], "refused");
+    assert_eq!(doc["stats"]["sources"], 1);
+    assert_eq!(doc["stats"]["limited"], 1);
+}
+
+#[test]
+fn a_device_named_on_the_command_line_is_skipped_even_with_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("agent.log");
+    std::fs::write(&log, lines(&[cluster_refused("2025-10-14T09:00:01Z")])).unwrap();
+    let l = log.display().to_string();
+    let r = run_within(&["scan", "/dev/zero", &l, "--text", "--format", "json"], 20);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("warning: /dev/zero: not a regular file (a character device); skipped"),
+        "{}",
+        r.stderr
+    );
+    let doc = r.json();
+    assert_eq!(doc["findings"][0]["first_seen"]["source"], l);
+    assert_eq!(doc["stats"]["sources"], 1);
+}
+
+/// `data` gzipped `layers` times (stored blocks: each layer adds a few bytes).
+fn gzip_layers(data: &[u8], layers: usize) -> Vec<u8> {
+    let mut out = data.to_vec();
+    for _ in 0..layers {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        enc.write_all(&out).unwrap();
+        out = enc.finish().unwrap();
+    }
+    out
+}
+
+#[test]
+fn gzip_layers_count_toward_the_nesting_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = lines(&[
+        healthy("2025-10-14T09:00:00Z"),
+        cluster_refused("2025-10-14T09:00:01Z"),
+    ]);
+    let path = |n: usize| dir.path().join(format!("layers-{n}.log.gz"));
+    for n in [7, 10, 3000] {
+        std::fs::write(path(n), gzip_layers(log.as_bytes(), n)).unwrap();
+    }
+    // The file's own gzip and six inside it: the deepest that is read.
+    let seven = path(7).display().to_string();
+    let r = run(&["scan", &seven, "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        findings(&r),
+        vec![(s("cluster"), s("refused"), seven.clone(), 2, 1, seven, 2)]
+    );
+    assert!(!r.stderr.contains("nested"), "{}", r.stderr);
+    // Deeper: a warning and nothing read from that file, the others still scanned.
+    for n in [10, 3000] {
+        let deep = path(n).display().to_string();
+        let other = dir.path().join("agent.log");
+        std::fs::write(&other, &log).unwrap();
+        let o = other.display().to_string();
+        let r = run(&["scan", &deep, &o, "--format", "json"]);
+        assert_eq!(r.code, 1, "{n} layers: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!(
+                "warning: {deep}: gzip nested deeper than 6 levels; not opened"
+            )),
+            "{n} layers: {}",
+            r.stderr
+        );
+        assert_eq!(
+            findings(&r),
+            vec![(s("cluster"), s("refused"), o.clone(), 2, 1, o, 2)]
+        );
+        assert_eq!(r.json()["stats"]["limited"], 1);
+    }
+}
+
+#[test]
+fn lines_read_before_a_broken_gzip_end_are_reported_then_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = lines(&[
+        healthy("2025-10-14T09:00:00Z"),
+        cluster_refused("2025-10-14T09:00:01Z"),
+    ]);
+    let second = lines(&[export_refused("2025-10-14T09:00:02Z")]);
+    // A gzip cut short: its trailer and the end of its data are missing.
+    let whole = gzip(format!("{first}{second}").as_bytes());
+    let cut = dir.path().join("cut.log.gz");
+    std::fs::write(&cut, &whole[..whole.len() - 40]).unwrap();
+    // Two gzip members, the second one corrupt.
+    let mut two = gzip(first.as_bytes());
+    let mut bad = gzip(second.as_bytes());
+    let n = bad.len();
+    for b in &mut bad[10..n - 8] {
+        *b ^= 0x5a;
+    }
+    two.extend_from_slice(&bad);
+    let multi = dir.path().join("multi.log.gz");
+    std::fs::write(&multi, two).unwrap();
+    // A tar.gz cut short in the middle of its member (all of it within the first 8 KiB).
+    let mut member = vec![
+        healthy("2025-10-14T08:59:59Z"),
+        cluster_refused("2025-10-14T09:00:01Z"),
+    ];
+    member.extend((0..40).map(|i| healthy(&format!("2025-10-14T09:01:{i:02}Z"))));
+    let member = lines(&member);
+    assert!(member.len() < 7000);
+    let tgz = tar_gz(&[("support/agent.log", member.as_bytes())]);
+    let tar_cut = dir.path().join("support.tar.gz");
+    std::fs::write(&tar_cut, &tgz[..tgz.len() * 2 / 3]).unwrap();
+    for (path, source) in [
+        (&cut, cut.display().to_string()),
+        (&multi, multi.display().to_string()),
+        (&tar_cut, format!("{}!support/agent.log", tar_cut.display())),
+    ] {
+        let p = path.display().to_string();
+        let r = run(&["scan", &p, "--format", "json"]);
+        assert_eq!(r.code, 2, "{p}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("cannot read {p}")),
+            "{p}: {}",
+            r.stderr
+        );
+        let f = findings(&r);
+        assert_eq!(
+            f[0],
+            (s("cluster"), s("refused"), source.clone(), 2, 1, source, 2),
+            "{p}: {f:?}"
+        );
+        assert_eq!(r.json()["stats"]["errors"], 1);
+    }
+}
+
+#[test]
+fn a_zip_member_that_lies_about_its_compressed_size_is_still_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 MiB of one healthy line deflates about 1000:1; a 450 KB stored member follows it.
+    let line = "all quiet\n";
+    let plain = line.repeat((40 << 20) / line.len());
+    let padding: Vec<u8> = (0..450_000u32).map(|i| (i % 251) as u8).collect();
+    let agent_log = lines(&[cluster_refused("2025-10-14T09:00:01Z")]);
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let best = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file("bomb.log", best).unwrap();
+    w.write_all(plain.as_bytes()).unwrap();
+    w.start_file("padding.bin", stored).unwrap();
+    w.write_all(&padding).unwrap();
+    w.start_file("agent.log", best).unwrap();
+    w.write_all(agent_log.as_bytes()).unwrap();
+    let mut z = w.finish().unwrap().into_inner();
+    // Both headers of bomb.log claim 400 000 compressed bytes (it reaches into the padding): by
+    // those sizes it expands about 100:1, under the 500:1 limit.
+    let claim = 400_000u32.to_le_bytes();
+    assert_eq!(&z[..4], b"PK\x03\x04");
+    let real = u32::from_le_bytes(z[18..22].try_into().unwrap());
+    assert!(
+        (plain.len() as u32) / real > 500,
+        "ratio {}",
+        plain.len() as u32 / real
+    );
+    z[18..22].copy_from_slice(&claim);
+    let central = z.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    z[central + 20..central + 24].copy_from_slice(&claim);
+    let path = dir.path().join("bundle.zip");
+    std::fs::write(&path, z).unwrap();
+    let p = path.display().to_string();
+    let r = run(&["scan", &p, "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: {p}!bomb.log: expands more than 500:1; the rest is not read"
+        )),
+        "{}",
+        r.stderr
+    );
+    let doc = r.json();
+    assert_eq!(doc["stats"]["limited"], 1);
+    assert_eq!(
+        doc["findings"][0]["first_seen"]["source"],
+        format!("{p}!agent.log")
+    );
+    // Cut short at the guard's first check, not read to its 40 MiB.
+    assert!(doc["stats"]["bytes"].as_u64().unwrap() < 24 << 20, "{doc}");
+}
