@@ -145,9 +145,10 @@ fn hinted(text: &str) -> bool {
     if !HINTS.is_match(text) {
         return false;
     }
+    // No hint word can start inside `://`, so the leftmost matches see every one of them.
     memchr::memchr(b'@', text.as_bytes()).is_some()
         || HINTS
-            .find_overlapping_iter(text)
+            .find_iter(text)
             .any(|m| &text[m.start()..m.end()] != "://")
 }
 

@@ -118,6 +118,7 @@ fn deliver(
         }
     }
     let deltas = total.merge(part.agg);
+    total.seal();
     if !deltas.is_empty() {
         observer.changed(&deltas, total)?;
     }
@@ -137,10 +138,13 @@ fn scan_parallel(
     let bounds = chunk_bounds(buf, chunk);
     let scan = |s: usize, e: usize, first: u64| {
         let mut c = Collector::new(ctx.opts.events);
+        // A name of its own for each chunk: every failing line clones its source into the
+        // aggregation, and threads sharing one reference count would fight over its cache line.
+        let source = Source::new(&source.name, source.ord);
         let counts = crate::scan::scan_block(
             ctx.matcher,
             &buf[s..e],
-            source,
+            &source,
             first,
             &ctx.opts.scan,
             &mut c,

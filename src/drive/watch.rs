@@ -616,6 +616,7 @@ impl Watch<'_> {
             }
         }
         let deltas = self.total.merge(part.agg);
+        self.total.seal();
         if !deltas.is_empty() {
             observer.changed(&deltas, &self.total)?;
             let alerts = self

@@ -99,7 +99,7 @@ impl FindingKey {
     }
 }
 
-/// A sample line, secrets masked.
+/// A sample line, secrets masked once it is sealed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     /// Where it was seen.
@@ -110,6 +110,26 @@ pub struct Sample {
     pub message: String,
     /// The values captured from this line.
     pub values: BTreeMap<String, String>,
+    /// Whether `text` and `message` are masked and cut yet. A chunk of a parallel scan keeps its
+    /// first lines raw (most are dropped when chunks are merged); the run's aggregation seals the
+    /// ones it keeps ([`Aggregation::seal`]) before anything sees them.
+    pub sealed: bool,
+}
+
+/// How much of a raw sample is kept until it is sealed: enough that masking, which may shorten
+/// it, still leaves [`MAX_SAMPLE_LEN`] characters to show.
+const RAW_SAMPLE_LEN: usize = 4 * MAX_SAMPLE_LEN;
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// One (component, cause, fix) and everything seen of it.
@@ -338,6 +358,7 @@ impl Aggregation {
         match event {
             Event::Failure(f) => {
                 let (idx, new) = self.add_failure(&f);
+                self.seal();
                 let finding = &self.findings[idx];
                 deltas.push(if new {
                     Delta::New {
@@ -419,11 +440,13 @@ impl Aggregation {
             for (k, v) in &values {
                 f.values.entry(k.clone()).or_insert_with(|| v.clone());
             }
+            let raw = &failure.raw[..failure.raw.len().min(RAW_SAMPLE_LEN)];
             f.samples.push(Sample {
                 pos: pos.clone(),
-                text: sample_text(&String::from_utf8_lossy(failure.raw)),
-                message: sample_text(failure.text),
+                text: String::from_utf8_lossy(raw).into_owned(),
+                message: cut(failure.text, RAW_SAMPLE_LEN).to_string(),
                 values,
+                sealed: false,
             });
         }
         (idx, new)
@@ -525,6 +548,18 @@ impl Aggregation {
             }
         }
         deltas
+    }
+
+    /// Masks and cuts the samples that are not yet: call it on the aggregation that observers
+    /// see, after each merge. Only the samples kept are sealed, a few per finding.
+    pub fn seal(&mut self) {
+        for f in &mut self.findings {
+            for s in f.samples.iter_mut().filter(|s| !s.sealed) {
+                s.text = sample_text(&s.text);
+                s.message = sample_text(&s.message);
+                s.sealed = true;
+            }
+        }
     }
 
     /// The finding with this key.
