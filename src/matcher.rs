@@ -99,9 +99,9 @@ pub struct Matcher {
     /// For each anchor: the component, if every rule of the anchor is a plain success rule of it
     /// (no regex, no `unless`), so a line holding only such anchors needs no decoding.
     anchor_success: Vec<Option<Component>>,
-    /// For each `[[value]]` regex, a literal every match of it holds, when it has one of three
-    /// bytes or more: a line without it is not searched with the regex.
-    value_needles: Vec<Option<memmem::Finder<'static>>>,
+    /// For each `[[value]]` regex, the literals every match of it holds (of three bytes or more,
+    /// longest first): a line without one of them is not searched with the regex.
+    value_needles: Vec<Vec<memmem::Finder<'static>>>,
 }
 
 impl Matcher {
@@ -184,7 +184,10 @@ impl Matcher {
             .values
             .iter()
             .map(|v| {
-                required_literal(v.regex.as_str()).map(|l| memmem::Finder::new(&l).into_owned())
+                required_literals(v.regex.as_str())
+                    .iter()
+                    .map(|l| memmem::Finder::new(l).into_owned())
+                    .collect()
             })
             .collect();
         Matcher {
@@ -380,50 +383,47 @@ impl Matcher {
         {
             capture_with(re, text, into);
         }
-        for (v, needle) in self.set.values.iter().zip(&self.value_needles) {
-            if needle
-                .as_ref()
-                .is_none_or(|n| n.find(text.as_bytes()).is_some())
-            {
+        for (v, needles) in self.set.values.iter().zip(&self.value_needles) {
+            if needles.iter().all(|n| n.find(text.as_bytes()).is_some()) {
                 capture_with(&v.regex, text, into);
             }
         }
     }
 }
 
-/// The longest literal (three bytes or more) that every match of `pattern` contains: a run of
-/// literals in the pattern's top-level sequence, looking through capture groups.
-fn required_literal(pattern: &str) -> Option<Vec<u8>> {
+/// The literals (three bytes or more, longest first) that every match of `pattern` contains:
+/// the runs of literals in the pattern's top-level sequence, looking through capture groups.
+fn required_literals(pattern: &str) -> Vec<Vec<u8>> {
     use regex_syntax::hir::{Hir, HirKind};
-    fn walk(hir: &Hir, best: &mut Vec<u8>) {
+    fn walk(hir: &Hir, found: &mut Vec<Vec<u8>>) {
         match hir.kind() {
-            HirKind::Capture(c) => walk(&c.sub, best),
-            HirKind::Literal(l) if l.0.len() > best.len() => *best = l.0.to_vec(),
+            HirKind::Capture(c) => walk(&c.sub, found),
+            HirKind::Literal(l) => found.push(l.0.to_vec()),
             HirKind::Concat(items) => {
                 let mut run: Vec<u8> = Vec::new();
                 for item in items {
                     match item.kind() {
                         HirKind::Literal(l) => run.extend_from_slice(&l.0),
                         _ => {
-                            if run.len() > best.len() {
-                                *best = std::mem::take(&mut run);
-                            }
-                            run.clear();
-                            walk(item, best);
+                            found.push(std::mem::take(&mut run));
+                            walk(item, found);
                         }
                     }
                 }
-                if run.len() > best.len() {
-                    *best = run;
-                }
+                found.push(run);
             }
             _ => {}
         }
     }
-    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
-    let mut best = Vec::new();
-    walk(&hir, &mut best);
-    (best.len() >= 3).then_some(best)
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    walk(&hir, &mut found);
+    found.retain(|l| l.len() >= 3);
+    found.sort_by_key(|l| std::cmp::Reverse(l.len()));
+    found.dedup();
+    found
 }
 
 /// Adds the named groups of `re`'s first match in `text` that `into` lacks, secrets masked.
@@ -551,7 +551,20 @@ fn component_from_hosts(text: &str) -> Component {
 
 #[cfg(test)]
 mod needle_tests {
-    use super::required_literal;
+    use super::required_literals;
+
+    fn required_literal(p: &str) -> Option<Vec<u8>> {
+        required_literals(p).into_iter().next()
+    }
+
+    #[test]
+    fn every_required_literal_is_found() {
+        let lits: Vec<String> = required_literals(r"(?P<u>https?://(?P<h>[^/:]+):(?P<p>9200))\b")
+            .into_iter()
+            .map(|l| String::from_utf8(l).unwrap())
+            .collect();
+        assert_eq!(lits, vec!["http", "9200", "://"]);
+    }
 
     #[test]
     fn required_literals_are_found_through_groups() {
@@ -578,7 +591,7 @@ mod needle_tests {
     fn every_value_regex_that_matches_holds_its_literal() {
         let set = crate::rules::RuleSet::builtin().unwrap();
         for v in &set.values {
-            if let Some(l) = required_literal(v.regex.as_str()) {
+            for l in required_literals(v.regex.as_str()) {
                 // The literal is part of every match: check it on the regex's own matches in
                 // the rule examples.
                 for r in &set.rules {
