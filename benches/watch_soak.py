@@ -4,7 +4,7 @@ ROTATIONS times each way (rename-and-create, and copytruncate) while `faultline 
 the directory; every line is a failing line with a unique timestamp, so every line must come
 back as exactly one `match` event.
 
-    python3 benches/watch_soak.py [--rate 10000] [--rotations 200] [--poll] [--bin PATH]
+    python3 benches/watch_soak.py [--rate 10000] [--rotations 200] [--keep 5] [--poll] [--bin PATH]
 
 Reports lines lost and duplicated, p50/p99 latency from a line's write to its event, CPU and
 peak RSS of faultline over the run, and its CPU while the files are idle afterwards. Targets on
@@ -70,6 +70,10 @@ def main():
     ap.add_argument("--rotations", type=int, default=200, help="rotations of each kind")
     ap.add_argument("--lines-per-rotation", type=int, default=2000)
     ap.add_argument("--poll", action="store_true", help="run faultline with --poll")
+    ap.add_argument("--keep", type=int, default=5,
+                    help="rotated files kept (older ones are deleted); a file deleted before "
+                         "faultline looks at it is lost to any follower, so with --poll keep "
+                         "more than a poll interval's worth")
     ap.add_argument("--idle", type=float, default=10.0, help="seconds of idle CPU measurement")
     ap.add_argument("--bin", default="target/release/faultline")
     args = ap.parse_args()
@@ -144,7 +148,7 @@ def main():
                 f.seek(0)
                 rotations["copytruncate"] += 1
             kept.append(rotated)
-            while len(kept) > 3:
+            while len(kept) > args.keep:
                 os.remove(kept.pop(0))
     f.close()
     write_secs = time.monotonic() - t0
@@ -172,7 +176,8 @@ def main():
         lat = [(arrived[k] - written[k]) * 1000 for k in arrived if k in written]
     mode = "--poll (1 s)" if args.poll else "notify"
     print(f"watch soak, {mode}: {total} lines at {total / write_secs:.0f} lines/s over {write_secs:.1f} s, "
-          f"{rotations['rename']} rename and {rotations['copytruncate']} copytruncate rotations")
+          f"{rotations['rename']} rename and {rotations['copytruncate']} copytruncate rotations, "
+          f"{args.keep} rotated files kept")
     print(f"  lost {lost}, duplicated {dups}")
     print(f"  latency line -> event: p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms, max {max(lat) if lat else float('nan'):.1f} ms")
     print(f"  CPU {100 * cpu_run / run_secs:.1f} % of a core while writing; idle {100 * idle_cpu:.2f} % over {args.idle:.0f} s")
