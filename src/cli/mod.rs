@@ -272,7 +272,7 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
         bar.finish_and_clear();
     }
     let agg = result?;
-    if reads_stdin && agg.stats.lines == 0 && inputs.len() == 1 {
+    if reads_stdin && agg.stats.lines == 0 && agg.stats.errors == 0 && inputs.len() == 1 {
         say(
             "faultline: standard input held no lines. `docker logs` writes the agent's log to \
              stderr: pipe both streams, as in `docker logs autoops-otel-agent 2>&1 | faultline`.",

@@ -10,12 +10,12 @@ use super::{deliver, fill, scan_ready, Ctx, BLOCK};
 use crate::findings::{Aggregation, Source};
 use crate::report::Observer;
 use crate::scan::Framer;
-use crate::source::stdin::StdinReader;
 
-/// Reads standard input to its end (or Ctrl-C) into `total`.
+/// Reads standard input (a [`StdinReader`](crate::source::stdin::StdinReader), or what
+/// decompresses it) to its end or Ctrl-C into `total`.
 pub(super) fn scan_stdin(
     ctx: &Ctx<'_>,
-    mut reader: StdinReader,
+    mut reader: impl io::Read,
     source: &Source,
     total: &mut Aggregation,
     observer: &mut dyn Observer,

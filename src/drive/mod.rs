@@ -93,8 +93,24 @@ pub fn run(
     while !rest.is_empty() && !ctx.cancelled() {
         if rest[0] == Item::Stdin {
             let source = Source::new("<stdin>", total.stats.sources as u32);
-            let reader = crate::source::stdin::StdinReader::spawn(cancel.clone());
-            live::scan_stdin(&ctx, reader, &source, &mut total, observer)?;
+            let mut reader = crate::source::stdin::StdinReader::spawn(cancel.clone());
+            let head = peek(&mut reader, 4);
+            let reader = io::Cursor::new(head.clone()).chain(reader);
+            if head.starts_with(&[0x1f, 0x8b]) {
+                // `cat agent.log.gz | faultline`: decompressed as it comes.
+                let gz = flate2::read::MultiGzDecoder::new(Waiting(reader));
+                live::scan_stdin(&ctx, gz, &source, &mut total, observer)?;
+            } else if head.starts_with(b"PK\x03\x04") {
+                total.stats.errors += 1;
+                observer.problem(
+                    "<stdin>",
+                    "standard input holds a zip archive, which can only be read from a file: \
+                     name it instead (faultline scan bundle.zip)",
+                    true,
+                );
+            } else {
+                live::scan_stdin(&ctx, reader, &source, &mut total, observer)?;
+            }
             rest = &rest[1..];
             continue;
         }
@@ -103,6 +119,48 @@ pub fn run(
         rest = &rest[run..];
     }
     Ok(total)
+}
+
+/// Reads at least `n` bytes of a live reader (fewer at its end), waiting for them.
+fn peek(reader: &mut impl Read, n: usize) -> Vec<u8> {
+    let mut head = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        match reader.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    head.truncate(got);
+    head
+}
+
+/// A live reader made blocking (for a decompressor, which has no use for "nothing yet").
+struct Waiting<R>(R);
+
+impl<R: Read> Read for Waiting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.0.read(buf) {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) => {}
+                r => return r,
+            }
+        }
+    }
 }
 
 /// Hands a part of the input's results to the observer and merges it into the total: events

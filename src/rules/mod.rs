@@ -382,11 +382,20 @@ impl RuleSet {
 
     /// Loads one rule file from disk.
     pub fn load(path: &Path) -> Result<RuleSet, RuleError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
-            file: path.display().to_string(),
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| RuleError::Read {
+            file: file.clone(),
             source,
         })?;
-        RuleSet::parse(&path.display().to_string(), &text)
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            RuleError::Invalid {
+                file: file.clone(),
+                line: 1 + good.iter().filter(|&&b| b == b'\n').count(),
+                message: "this line is not valid UTF-8: save the file as UTF-8".to_string(),
+            }
+        })?;
+        RuleSet::parse(&file, &text)
     }
 
     /// Parses and validates one rule file's text; `name` is used in error messages.

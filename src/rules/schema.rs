@@ -11,7 +11,7 @@ use super::{Code, Component, Fix, Origin, Pattern, Rule, RuleKind, RuleSet, Seve
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
     /// The file could not be read.
-    #[error("cannot read rule file {file}: {source}")]
+    #[error("cannot read rule file {file}")]
     Read {
         /// The file.
         file: String,

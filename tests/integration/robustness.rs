@@ -255,3 +255,45 @@ fn a_zip_truncated_while_it_is_scanned_does_not_kill_the_process() {
         w.finish().unwrap();
     });
 }
+
+#[test]
+fn gzip_on_stdin_is_decompressed() {
+    let log =
+        std::fs::read(crate::util::root().join("fixtures/registration-proxy-docker-json.log"))
+            .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&log).unwrap();
+    let gz = gz.finish().unwrap();
+    let plain = run_stdin(&["--format", "json"], &log).json();
+    let r = run_stdin(&["--format", "json"], &gz);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["components"]["registration"], "failing");
+    assert_eq!(doc["stats"]["lines"], plain["stats"]["lines"]);
+    assert_eq!(doc["findings"], plain["findings"]);
+}
+
+#[test]
+fn a_zip_on_stdin_is_refused_with_what_to_do() {
+    let r = run_stdin(&[], b"PK\x03\x04 the rest of a zip");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("name it instead"), "{}", r.stderr);
+    assert!(!r.stderr.contains("held no lines"), "{}", r.stderr);
+}
+
+#[test]
+fn a_rule_file_that_is_not_utf8_names_its_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("bad.toml");
+    std::fs::write(&rules, b"[[rule]]\nid = \"x\"\ntitle = \"caf\xe9\"\n").unwrap();
+    let r = run_stdin(&["--rules", rules.to_str().unwrap()], b"");
+    assert_eq!(r.code, 2);
+    let line = r.stderr.lines().next().unwrap_or_default();
+    assert!(line.contains("bad.toml:3: "), "{}", r.stderr);
+    assert_eq!(
+        r.stderr.matches("not valid UTF-8").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+}
