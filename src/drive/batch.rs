@@ -28,6 +28,8 @@ enum Msg {
         message: String,
         error: bool,
     },
+    /// Something the person running faultline should know (a file skipped as binary).
+    Note(String),
     /// The input is finished.
     Done,
 }
@@ -91,6 +93,10 @@ pub(super) fn scan_files(
                         total.stats.limited += 1;
                     }
                     observer.problem(&name, &message, error);
+                    Ok(false)
+                }
+                Msg::Note(note) => {
+                    observer.note(&note);
                     Ok(false)
                 }
                 Msg::Done => {
@@ -266,8 +272,11 @@ impl Visitor for FileVisitor<'_> {
         });
     }
 
-    fn binary(&mut self, _name: &str) {
+    fn binary(&mut self, name: &str) {
         self.count(|agg| agg.stats.binary_skipped += 1);
+        self.emit(Msg::Note(format!(
+            "{name} looks binary (a NUL byte in its first 8 KiB) and is skipped; --text reads it"
+        )));
     }
 
     fn member(&mut self) {

@@ -297,3 +297,23 @@ fn a_rule_file_that_is_not_utf8_names_its_line_once() {
         r.stderr
     );
 }
+
+#[test]
+fn a_file_skipped_as_binary_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("odd.log");
+    let mut content = b"header\0with a NUL\n".to_vec();
+    content.extend_from_slice(crate::cli::PROXY_LINE.as_bytes());
+    std::fs::write(&bin, &content).unwrap();
+    let r = crate::util::run(&["scan", bin.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stderr.contains("odd.log looks binary"), "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("1 binary file skipped (--text reads them)"),
+        "{}",
+        r.stdout
+    );
+    let r = crate::util::run(&["scan", "--text", bin.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "--text reads it: {}", r.stdout);
+}
