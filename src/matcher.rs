@@ -109,17 +109,16 @@ impl Matcher {
     pub fn new(set: RuleSet) -> Matcher {
         let mut anchors: Vec<String> = Vec::new();
         let mut anchor_rules: Vec<Vec<u32>> = Vec::new();
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (i, rule) in set.rules.iter().enumerate() {
             for a in &rule.anchors {
-                let idx = match anchors.iter().position(|x| x == a) {
-                    Some(idx) => idx,
-                    None => {
-                        anchors.push(a.clone());
-                        anchor_rules.push(Vec::new());
-                        anchors.len() - 1
-                    }
-                };
-                if !anchor_rules[idx].contains(&(i as u32)) {
+                let idx = *index.entry(a.as_str()).or_insert_with(|| {
+                    anchors.push(a.clone());
+                    anchor_rules.push(Vec::new());
+                    anchors.len() - 1
+                });
+                // Rules come in order: a rule already listed for this anchor is the last one.
+                if anchor_rules[idx].last() != Some(&(i as u32)) {
                     anchor_rules[idx].push(i as u32);
                 }
             }
@@ -159,14 +158,15 @@ impl Matcher {
         let all = Prefilter::new(&anchors);
         let mut fixes = Vec::with_capacity(set.rules.len() * 4);
         let mut unknown_fixes = Vec::with_capacity(set.rules.len() * 4);
+        let fix_index = crate::rules::FixIndex::new(&set);
         for rule in &set.rules {
             for c in Component::ALL {
-                fixes.push(set.fix_for(
+                fixes.push(fix_index.fix_for(
                     &rule.id,
                     c,
                     rule.cause.as_deref().unwrap_or(UNKNOWN_CAUSE),
                 ));
-                unknown_fixes.push(set.fix_for(&rule.id, c, UNKNOWN_CAUSE));
+                unknown_fixes.push(fix_index.fix_for(&rule.id, c, UNKNOWN_CAUSE));
             }
         }
         let mut ignore: Vec<memmem::Finder<'static>> = Vec::new();

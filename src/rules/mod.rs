@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 
 use memchr::memmem;
 use regex::Regex;
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 
 pub use schema::RuleError;
@@ -406,32 +408,31 @@ impl RuleSet {
     /// Adds `other` to this set: a rule, fix or code whose id matches one already here replaces it
     /// in place; the others are appended.
     pub fn merge(&mut self, other: RuleSet) {
-        for rule in other.rules {
-            match self.rules.iter_mut().find(|r| r.id == rule.id) {
-                Some(slot) => *slot = rule,
-                None => self.rules.push(rule),
+        fn merge_by<T>(mine: &mut Vec<T>, theirs: Vec<T>, key: impl Fn(&T) -> String) {
+            let mut at: HashMap<String, usize> =
+                mine.iter().enumerate().map(|(i, x)| (key(x), i)).collect();
+            for x in theirs {
+                match at.get(&key(&x)) {
+                    Some(&i) => mine[i] = x,
+                    None => {
+                        at.insert(key(&x), mine.len());
+                        mine.push(x);
+                    }
+                }
             }
         }
+        merge_by(&mut self.rules, other.rules, |r| r.id.clone());
         self.values.extend(other.values);
-        for fix in other.fixes {
-            match self.fixes.iter_mut().find(|f| f.id == fix.id) {
-                Some(slot) => *slot = fix,
-                None => self.fixes.push(fix),
-            }
-        }
-        for code in other.codes {
-            match self.codes.iter_mut().find(|c| c.code == code.code) {
-                Some(slot) => *slot = code,
-                None => self.codes.push(code),
-            }
-        }
+        merge_by(&mut self.fixes, other.fixes, |f| f.id.clone());
+        merge_by(&mut self.codes, other.codes, |c| c.code.clone());
     }
 
     /// Checks what one file cannot check alone: duplicate ids and fixes naming unknown rules.
     pub fn check_references(&self) -> Result<(), RuleError> {
+        let ids: HashSet<&str> = self.rules.iter().map(|r| r.id.as_str()).collect();
         for fix in &self.fixes {
             if let Some(rule) = &fix.rule {
-                if !self.rules.iter().any(|r| &r.id == rule) {
+                if !ids.contains(rule.as_str()) {
                     return Err(RuleError::invalid(
                         &fix.origin,
                         format!(
@@ -481,6 +482,60 @@ impl RuleSet {
     }
 }
 
+/// [`RuleSet::fix_for`] for many lookups: each level of the fallback is a map built once, so
+/// compiling N rules against M fixes costs N + M, not N × M.
+pub(crate) struct FixIndex<'s> {
+    by_rule: HashMap<&'s str, usize>,
+    by_component_cause: HashMap<(Component, &'s str), usize>,
+    by_component: HashMap<Component, usize>,
+    by_cause: HashMap<&'s str, usize>,
+    any: Option<usize>,
+}
+
+impl<'s> FixIndex<'s> {
+    /// The index of a set's fixes; the first fix of each key wins, as in [`RuleSet::fix_for`].
+    pub(crate) fn new(set: &'s RuleSet) -> FixIndex<'s> {
+        let mut ix = FixIndex {
+            by_rule: HashMap::new(),
+            by_component_cause: HashMap::new(),
+            by_component: HashMap::new(),
+            by_cause: HashMap::new(),
+            any: None,
+        };
+        for (i, f) in set.fixes.iter().enumerate() {
+            match (&f.rule, f.component, f.cause.as_deref()) {
+                (Some(rule), _, _) => {
+                    ix.by_rule.entry(rule.as_str()).or_insert(i);
+                }
+                (None, Some(c), Some(cause)) => {
+                    ix.by_component_cause.entry((c, cause)).or_insert(i);
+                }
+                (None, Some(c), None) => {
+                    ix.by_component.entry(c).or_insert(i);
+                }
+                (None, None, Some(cause)) => {
+                    ix.by_cause.entry(cause).or_insert(i);
+                }
+                (None, None, None) => {
+                    ix.any.get_or_insert(i);
+                }
+            }
+        }
+        ix
+    }
+
+    /// The same answer as [`RuleSet::fix_for`].
+    pub(crate) fn fix_for(&self, rule: &str, component: Component, cause: &str) -> Option<usize> {
+        self.by_rule
+            .get(rule)
+            .or_else(|| self.by_component_cause.get(&(component, cause)))
+            .or_else(|| self.by_component.get(&component))
+            .or_else(|| self.by_cause.get(cause))
+            .copied()
+            .or(self.any)
+    }
+}
+
 /// Fills `{{name}}` and `{{name|default}}` placeholders from `lookup`, for a shell. The values
 /// `lookup` gives come from log lines and are untrusted: each is validated by the kind its name
 /// stands for (`*_url`, `*_host`, `*_port`, `proxy`, `region`, `csp`, …) and, if it is not valid,
@@ -526,6 +581,37 @@ pub fn fill_template<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_fix_index_answers_as_fix_for_does() {
+        let set = RuleSet::builtin().unwrap();
+        let ix = FixIndex::new(&set);
+        let causes: Vec<&str> = set
+            .rules
+            .iter()
+            .filter_map(|r| r.cause.as_deref())
+            .chain([UNKNOWN_CAUSE, "no-such-cause"])
+            .collect();
+        let mut checked = 0;
+        for rule in set
+            .rules
+            .iter()
+            .map(|r| r.id.as_str())
+            .chain(["no-such-rule"])
+        {
+            for c in Component::ALL {
+                for cause in &causes {
+                    assert_eq!(
+                        ix.fix_for(rule, c, cause),
+                        set.fix_for(rule, c, cause),
+                        "{rule} {c} {cause}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+    }
+
     use super::*;
 
     #[test]

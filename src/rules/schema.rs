@@ -145,17 +145,19 @@ pub(super) fn parse(file: &str, text: &str, lazy: bool) -> Result<RuleSet, RuleE
         RuleError::invalid(&origin, e.message().trim().to_string())
     })?;
     let mut set = RuleSet::default();
+    let mut rule_lines: std::collections::HashMap<String, usize> = Default::default();
     for raw_rule in raw.rule {
         let rule = rule(&lines, raw_rule, lazy)?;
-        if let Some(other) = set.rules.iter().find(|r| r.id == rule.id) {
+        if let Some(line) = rule_lines.get(&rule.id) {
             return Err(RuleError::invalid(
                 &rule.origin,
                 format!(
-                    "rule id `{}` is already used at line {}; ids must be unique",
-                    rule.id, other.origin.line
+                    "rule id `{}` is already used at line {line}; ids must be unique",
+                    rule.id
                 ),
             ));
         }
+        rule_lines.insert(rule.id.clone(), rule.origin.line);
         set.rules.push(rule);
     }
     for raw_value in raw.value {
@@ -169,11 +171,12 @@ pub(super) fn parse(file: &str, text: &str, lazy: bool) -> Result<RuleSet, RuleE
         }
         set.values.push(ValueRule { regex, origin });
     }
+    let mut fix_ids: std::collections::HashSet<String> = Default::default();
     for raw_fix in raw.fix {
         let origin = lines.at(&raw_fix);
         let raw_fix = raw_fix.into_inner();
         let id = kebab(&lines, &raw_fix.id, "fix id")?;
-        if set.fixes.iter().any(|f| f.id == id) {
+        if !fix_ids.insert(id.clone()) {
             return Err(lines.err(&raw_fix.id, format!("fix id `{id}` is used twice")));
         }
         let docs = raw_fix.docs.get_ref();
