@@ -317,3 +317,26 @@ fn a_file_skipped_as_binary_is_named() {
     let r = crate::util::run(&["scan", "--text", bin.to_str().unwrap()]);
     assert_eq!(r.code, 1, "--text reads it: {}", r.stdout);
 }
+
+#[test]
+fn a_full_stderr_does_not_cost_the_report() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists on Linux");
+    let out = faultline()
+        .args([
+            "scan",
+            "/nonexistent.log",
+            "fixtures/registration-proxy-docker-json.log",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(full)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.starts_with("faultline: 1 problem found"), "{stdout}");
+    assert!(stdout.contains("1 input could not be read"), "{stdout}");
+}
