@@ -829,3 +829,69 @@ examples = ["completed fetching node_stats metricset"]
         );
     }
 }
+
+#[cfg(test)]
+mod envelope_properties {
+    use super::*;
+    use crate::record::decode;
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    static MATCHER: LazyLock<Matcher> = LazyLock::new(|| Matcher::new(RuleSet::builtin().unwrap()));
+
+    /// Every built-in example that classifies as a failure, with its component and cause.
+    static FAILING: LazyLock<Vec<(String, Component, String)>> = LazyLock::new(|| {
+        let m = &*MATCHER;
+        m.rules()
+            .rules
+            .iter()
+            .flat_map(|r| r.examples.iter())
+            .filter_map(|e| match m.classify(&decode(e.as_bytes())) {
+                Verdict::Failure(f) => Some((e.clone(), f.component, m.cause(&f).to_string())),
+                _ => None,
+            })
+            .collect()
+    });
+
+    /// Wraps a line in one envelope.
+    fn wrap(line: &str, envelope: u8) -> String {
+        match envelope {
+            0 => serde_json::json!({"log": format!("{line}\n"), "stream": "stderr", "time": "2025-10-14T09:15:03.512345678Z"}).to_string(),
+            1 => format!("2025-10-14T09:15:03.512345678Z stderr F {line}"),
+            2 => format!("2025-10-14T09:15:03.512345678Z {line}"),
+            3 => format!("autoops-otel-agent-1  | {line}"),
+            _ => format!("Oct 14 09:15:03 es-host-01 elastic-agent[2231]: {line}"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// A failing line stays a failing line of the same component and cause in whatever
+        /// envelopes (Docker json-file, CRI, `docker logs -t`, compose, journald) wrap it.
+        #[test]
+        fn a_failing_line_keeps_its_meaning_in_any_envelope(
+            pick in any::<prop::sample::Index>(),
+            envelopes in proptest::collection::vec(0u8..5, 1..3),
+        ) {
+            let (line, component, cause) = &FAILING[pick.index(FAILING.len())];
+            let mut wrapped = line.clone();
+            for &e in &envelopes {
+                wrapped = wrap(&wrapped, e);
+            }
+            let m = &*MATCHER;
+            match m.classify(&decode(wrapped.as_bytes())) {
+                Verdict::Failure(f) => {
+                    prop_assert_eq!(f.component, *component, "{}", wrapped);
+                    prop_assert_eq!(m.cause(&f), cause.as_str(), "{}", wrapped);
+                }
+                other => prop_assert!(false, "{} became {}", wrapped, m.describe(&other)),
+            }
+        }
+    }
+
+    #[test]
+    fn there_are_failing_examples_to_wrap() {
+        assert!(FAILING.len() > 50, "{}", FAILING.len());
+    }
+}

@@ -436,3 +436,95 @@ mod tests {
         });
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::scan::Collector;
+    use proptest::prelude::*;
+
+    /// Lines of every shape, failing and healthy, split and whole.
+    const LINES: &[&str] = &[
+        r#"{"level":"info","ts":"2025-10-14T09:15:00.000Z","msg":"completed fetching node_stats metricset"}"#,
+        r#"{"level":"error","ts":"2025-10-14T09:15:03.512Z","msg":"failed to register Cloud Connected Mode: Post \"https://api.elastic-cloud.com/api/v1/cloud-connected/clusters\": proxyconnect tcp: dial tcp 10.0.0.8:3128: connect: connection refused"}"#,
+        "plain healthy line",
+        "",
+        "2025-10-14T09:15:05.000000000Z stderr P {\"level\":\"error\",\"msg\":\"Exporting failed. Dropping",
+        "2025-10-14T09:15:05.000000000Z stderr F  data.\",\"error\":\"no more retries left: context deadline exceeded\"}",
+        r#"{"log":"{\"level\":\"error\",\"msg\":\"Exporting failed. Dro","stream":"stderr","time":"2025-10-14T09:15:06Z"}"#,
+        r#"{"log":"pping data.\",\"error\":\"dial tcp: lookup otel-auto-ops.eu-west-1.aws.svc.elastic.cloud: no such host\"}\n","stream":"stderr","time":"2025-10-14T09:15:06Z"}"#,
+        r#"{"level":"info","ts":"2025-10-14T09:15:09.000Z","msg":"Registered cluster abc for Cloud Connect"}"#,
+        "agent-1  | 2025-10-14T09:15:07Z stderr P {\"level\":\"error\",\"msg\":\"failed to register Cloud",
+        "agent-1  | 2025-10-14T09:15:07Z stderr F  Connected Mode: dial tcp: lookup api.elastic-cloud.com: no such host\"}",
+        "\u{1b}[31mbinary \u{0} junk\r",
+    ];
+
+    struct Pieces<'a> {
+        data: &'a [u8],
+        sizes: Vec<usize>,
+        i: usize,
+    }
+
+    impl Read for Pieces<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.i += 1;
+            if self.i % 4 == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let n = self.sizes[self.i % self.sizes.len()]
+                .min(out.len())
+                .min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any split of any input — read in any pieces, blocks of any size, chunks of any size —
+        /// gives the findings, statuses and events of one pass.
+        #[test]
+        fn any_split_gives_the_same_findings(
+            picks in proptest::collection::vec(0..LINES.len(), 1..120),
+            sizes in proptest::collection::vec(1usize..400, 1..8),
+            block in 1usize..2048,
+            chunk in 1usize..4096,
+        ) {
+            let mut buf = Vec::new();
+            for &p in &picks {
+                buf.extend_from_slice(LINES[p].as_bytes());
+                buf.push(b'\n');
+            }
+            let matcher = Matcher::new(crate::rules::RuleSet::builtin().unwrap());
+            let opts = RunOptions { events: true, ..RunOptions::default() };
+            let cancel = AtomicBool::new(false);
+            let ctx = Ctx { matcher: &matcher, opts: &opts, cancel: &cancel, progress: &|_, _| {} };
+            let source = Source::new("t", 0);
+            let (whole, _) = scan_parallel(&ctx, &buf, &source, 1, usize::MAX);
+            let (chunked, _) = scan_parallel(&ctx, &buf, &source, 1, chunk);
+            prop_assert_eq!(&chunked.agg, &whole.agg);
+            prop_assert_eq!(&chunked.events, &whole.events);
+            let mut reader = Pieces { data: &buf, sizes, i: 0 };
+            let mut framer = Framer::new(block);
+            let mut streamed = Collector::new(true);
+            loop {
+                let (_, f) = fill(&mut framer, &mut reader, block);
+                scan_ready(&ctx, &mut framer, &source, f.eof, true, &mut |p| {
+                    streamed.events.as_mut().unwrap().extend(p.events.unwrap());
+                    streamed.agg.merge(p.agg);
+                    Ok(())
+                }).unwrap();
+                if f.eof {
+                    break;
+                }
+            }
+            let mut want = whole.agg.clone();
+            want.stats.bytes = buf.len() as u64;
+            want.stats.lines = picks.len() as u64;
+            prop_assert_eq!(&streamed.agg, &want);
+            prop_assert_eq!(&streamed.events, &whole.events);
+        }
+    }
+}
