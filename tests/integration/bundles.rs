@@ -725,3 +725,216 @@ fn a_zip_member_that_lies_about_its_compressed_size_is_still_measured() {
     // Cut short at the guard's first check, not read to its 40 MiB.
     assert!(doc["stats"]["bytes"].as_u64().unwrap() < 24 << 20, "{doc}");
 }
+
+/// One row of the table of issue 10's bad inputs.
+struct Bad {
+    /// The issue's item.
+    case: &'static str,
+    args: Vec<String>,
+    stdin: Vec<u8>,
+    code: i32,
+    /// Fragments that stdout, stderr must hold, and fragments neither may.
+    stdout: &'static [&'static str],
+    stderr: &'static [&'static str],
+    never: &'static [&'static str],
+}
+
+/// Every bad input of issue 10 ("Hostile input"), run through the real binary, each with the
+/// behaviour it must get: the exit status, what is reported, what is never printed. The tests
+/// next to it go deeper into each; this table shows them side by side.
+#[test]
+fn every_bad_input_of_issue_10_gets_its_expected_behaviour() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).display().to_string();
+    let log = lines(&[
+        healthy("2025-10-14T09:00:00Z"),
+        cluster_refused("2025-10-14T09:00:01Z"),
+    ]);
+    std::fs::write(at("agent.log"), &log).unwrap();
+    // 1. thousands of gzip layers
+    std::fs::write(at("layers.log.gz"), gzip_layers(log.as_bytes(), 3000)).unwrap();
+    // 2. a FIFO in a scanned folder
+    std::fs::create_dir(at("withfifo")).unwrap();
+    std::fs::write(at("withfifo/agent.log"), &log).unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(at("withfifo/pipe.log"))
+        .status()
+        .unwrap()
+        .success());
+    // 4. a file name holding terminal escapes and a bidi override
+    let evil = at("agent\u{1b}]52;c;aGk=\u{7}\u{202e}gol.log");
+    std::fs::write(&evil, &log).unwrap();
+    // 8. a gzip cut short
+    let whole = gzip(log.as_bytes());
+    std::fs::write(at("cut.log.gz"), &whole[..whole.len() - 12]).unwrap();
+    // 9. many tiny members
+    let members: Vec<(String, Vec<u8>)> = (0..5000)
+        .map(|i| {
+            (
+                format!("m/{i}.log"),
+                healthy("2025-10-14T09:00:00Z").into_bytes(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = members
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    std::fs::write(at("many.zip"), zip(&refs)).unwrap();
+    // 10. a NUL early in an otherwise text file; a rule file that is not UTF-8
+    let mut nul = b"header\0\n".to_vec();
+    nul.extend_from_slice(log.as_bytes());
+    std::fs::write(at("nul.log"), nul).unwrap();
+    std::fs::write(at("bad.toml"), b"[[rule]]\nid = \"x\xff\"\n").unwrap();
+    let secret_line = r#"{"level":"error","msg":"Get \"https://es01:9200/\": dial tcp 10.0.0.5:9200: connect: connection refused curl -u elastic:Hunter2secret --es-password Hunter3secret cloud_auth=elastic:Hunter4secret"}"#;
+    let injection = r#"{"level":"error","msg":"Get \"https://es;touch${IFS}PWNED;#:9200/_license\": dial tcp 10.0.0.5:9200: connect: connection refused"}"#;
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let rows = vec![
+        Bad {
+            case: "1. 3000 gzip layers",
+            args: s(&["scan", &at("layers.log.gz"), &at("agent.log")]),
+            stdin: vec![],
+            code: 1,
+            stdout: &["cluster       failing"],
+            stderr: &["gzip nested deeper than 6 levels; not opened"],
+            never: &["panicked", "overflow"],
+        },
+        Bad {
+            case: "2. a FIFO in a folder",
+            args: s(&["scan", &at("withfifo")]),
+            stdin: vec![],
+            code: 1,
+            stdout: &["Read 1 source"],
+            stderr: &["not a regular file (a FIFO); skipped"],
+            never: &[],
+        },
+        Bad {
+            case: "2. /dev/zero with --text",
+            args: s(&["scan", "--text", "/dev/zero", &at("agent.log")]),
+            stdin: vec![],
+            code: 1,
+            stdout: &["Read 1 source"],
+            stderr: &["not a regular file (a character device); skipped"],
+            never: &[],
+        },
+        Bad {
+            case: "3. shell injection in a captured URL",
+            args: s(&["--color", "never"]),
+            stdin: injection.as_bytes().to_vec(),
+            code: 1,
+            stdout: &["Check  curl -XGET -i $AUTOOPS_ES_URL"],
+            stderr: &[],
+            never: &["curl -XGET -i https://es;touch"],
+        },
+        Bad {
+            case: "4. escapes in a file name",
+            args: s(&["scan", "--color", "never", &evil]),
+            stdin: vec![],
+            code: 1,
+            stdout: &["\\x1b]52;c;aGk=\\x07\\u{202e}gol.log"],
+            stderr: &[],
+            never: &["\u{1b}]52", "\u{202e}"],
+        },
+        Bad {
+            case: "5. secrets in every format (human)",
+            args: s(&["--color", "never"]),
+            stdin: secret_line.as_bytes().to_vec(),
+            code: 1,
+            stdout: &["elastic:****"],
+            stderr: &[],
+            never: &["Hunter2secret", "Hunter3secret", "Hunter4secret"],
+        },
+        Bad {
+            case: "5. secrets in every format (ndjson)",
+            args: s(&["--format", "ndjson"]),
+            stdin: secret_line.as_bytes().to_vec(),
+            code: 1,
+            stdout: &["\"type\":\"summary\""],
+            stderr: &[],
+            never: &["Hunter2secret", "Hunter3secret", "Hunter4secret"],
+        },
+        Bad {
+            case: "8. a gzip cut short",
+            args: s(&["scan", &at("cut.log.gz")]),
+            stdin: vec![],
+            code: 2,
+            stdout: &["cluster       failing", "1 input could not be read"],
+            stderr: &["cannot read"],
+            never: &[],
+        },
+        Bad {
+            case: "9. 5000 one-line members",
+            args: s(&["scan", &at("many.zip"), "--format", "json"]),
+            stdin: vec![],
+            code: 0,
+            stdout: &["\"members\": 5000"],
+            stderr: &[],
+            never: &[],
+        },
+        Bad {
+            case: "10. gzip on standard input",
+            args: s(&["--color", "never"]),
+            stdin: gzip(log.as_bytes()),
+            code: 1,
+            stdout: &["cluster       failing"],
+            stderr: &[],
+            never: &["no problem found"],
+        },
+        Bad {
+            case: "10. a NUL in the first 8 KiB",
+            args: s(&["scan", &at("nul.log")]),
+            stdin: vec![],
+            code: 0,
+            stdout: &["1 binary file skipped (--text reads them)"],
+            stderr: &["looks binary", "--text reads it"],
+            never: &[],
+        },
+        Bad {
+            case: "10. a rule file that is not UTF-8",
+            args: s(&["--rules", &at("bad.toml"), "scan", &at("agent.log")]),
+            stdin: vec![],
+            code: 2,
+            stdout: &[],
+            stderr: &["bad.toml:2: this line is not valid UTF-8"],
+            never: &[],
+        },
+    ];
+    let mut failed = Vec::new();
+    for row in &rows {
+        let args: Vec<&str> = row.args.iter().map(String::as_str).collect();
+        let r = if row.stdin.is_empty() {
+            run_within(&args, 60)
+        } else {
+            crate::util::run_stdin(&args, &row.stdin)
+        };
+        let mut wrong = Vec::new();
+        if r.code != row.code {
+            wrong.push(format!("exit {} (want {})", r.code, row.code));
+        }
+        for f in row.stdout {
+            if !r.stdout.contains(f) {
+                wrong.push(format!("stdout lacks {f:?}"));
+            }
+        }
+        for f in row.stderr {
+            if !r.stderr.contains(f) {
+                wrong.push(format!("stderr lacks {f:?}"));
+            }
+        }
+        for f in row.never {
+            if r.stdout.contains(f) || r.stderr.contains(f) {
+                wrong.push(format!("prints {f:?}"));
+            }
+        }
+        if !wrong.is_empty() {
+            failed.push(format!(
+                "{}: {}\n--- stdout\n{}\n--- stderr\n{}",
+                row.case,
+                wrong.join("; "),
+                r.stdout,
+                r.stderr
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
