@@ -590,7 +590,6 @@ impl Watch<'_> {
             })?;
         }
         if last {
-            let before = f.framer.position().line;
             scan_ready(ctx, &mut f.framer, &f.source, true, false, &mut |p| {
                 parts.push(p);
                 Ok(())
@@ -599,7 +598,6 @@ impl Watch<'_> {
             if let Some(p) = parts.last_mut() {
                 p.agg.stats.lines += f.framer.lines() - (f.framer.position().line - 1);
             }
-            let _ = before;
         }
         for part in parts {
             self.deliver(part, observer)?;
