@@ -478,3 +478,30 @@ fn people_get_one_line_per_alert_and_the_report_at_the_end() {
         "{report:?}"
     );
 }
+
+#[test]
+fn from_start_reads_what_is_there_and_a_replaced_file_is_read_anew() {
+    let (_d, dir) = dir();
+    let log = dir.join("agent.log");
+    append(&log, &[HEALTHY.into(), failing(1)]);
+    let mut w = Watching::start(&[&log], &["--from-start"]);
+    w.wait_match(1);
+    // Another file moved over the name: a new file, read from its start.
+    let other = dir.join("incoming.tmp");
+    append(&other, &[failing(2), failing(3)]);
+    fs::rename(&other, &log).unwrap();
+    w.wait_match(3);
+    append(&log, &[failing(4)]);
+    w.wait_match(4);
+    let (events, summary) = w.stop();
+    assert_eq!(
+        matches(&events),
+        vec![
+            m("agent.log", 2, 1),
+            m("agent.log", 1, 2),
+            m("agent.log", 2, 3),
+            m("agent.log", 3, 4),
+        ]
+    );
+    assert_eq!(summary["stats"]["sources"], 2);
+}
