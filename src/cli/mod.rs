@@ -217,8 +217,17 @@ fn watch_cmd(cfg: &Config, w: drive::WatchOptions) -> anyhow::Result<i32> {
         limits: Default::default(),
         text: cfg.text,
     };
-    let agg = drive::watch(&cfg.matcher, &opts, &w, &interrupted, observer.as_mut())?;
-    let doc = Document::new(set, &agg);
+    let mut problems = Vec::new();
+    let agg = {
+        let mut keeping = BarSuspends {
+            inner: observer.as_mut(),
+            bar: None,
+            problems: &mut problems,
+        };
+        drive::watch(&cfg.matcher, &opts, &w, &interrupted, &mut keeping)?
+    };
+    let mut doc = Document::new(set, &agg);
+    doc.problems = problems;
     observer.finish(&doc)?;
     Ok(exit_status(cfg, &agg, &doc))
 }
@@ -254,10 +263,12 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
             }
         }
     };
+    let mut problems = Vec::new();
     let result = {
         let mut with_bar = BarSuspends {
             inner: observer.as_mut(),
             bar: bar.as_ref(),
+            problems: &mut problems,
         };
         drive::run(
             &cfg.matcher,
@@ -278,15 +289,18 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
              stderr: pipe both streams, as in `docker logs autoops-otel-agent 2>&1 | faultline`.",
         );
     }
-    let doc = Document::new(set, &agg);
+    let mut doc = Document::new(set, &agg);
+    doc.problems = problems;
     observer.finish(&doc)?;
     Ok(exit_status(cfg, &agg, &doc))
 }
 
-/// An observer whose problems are printed with the progress bar out of the way.
+/// An observer whose problems are printed with the progress bar out of the way, and kept for
+/// the report.
 struct BarSuspends<'a> {
     inner: &'a mut dyn Observer,
     bar: Option<&'a indicatif::ProgressBar>,
+    problems: &'a mut Vec<report::ProblemDoc>,
 }
 
 impl Observer for BarSuspends<'_> {
@@ -303,6 +317,13 @@ impl Observer for BarSuspends<'_> {
     fn tick(&mut self, quiet: bool) -> io::Result<()> {
         self.inner.tick(quiet)
     }
+    fn alert(
+        &mut self,
+        alert: &crate::findings::alert::Alert,
+        agg: &crate::findings::Aggregation,
+    ) -> io::Result<()> {
+        self.inner.alert(alert, agg)
+    }
     fn note(&mut self, message: &str) {
         match self.bar {
             Some(bar) => bar.suspend(|| self.inner.note(message)),
@@ -310,6 +331,13 @@ impl Observer for BarSuspends<'_> {
         }
     }
     fn problem(&mut self, source: &str, message: &str, error: bool) {
+        if self.problems.len() < report::MAX_PROBLEMS {
+            self.problems.push(report::ProblemDoc {
+                source: source.to_string(),
+                message: message.to_string(),
+                error,
+            });
+        }
         match self.bar {
             Some(bar) => bar.suspend(|| self.inner.problem(source, message, error)),
             None => self.inner.problem(source, message, error),

@@ -112,3 +112,23 @@ pub fn write_alert(
     serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")
 }
+
+#[derive(Serialize)]
+struct ProblemLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    problem: &'a super::ProblemDoc,
+}
+
+/// Writes one `problem` event (an input that could not be read, or was cut short) as a JSON line.
+pub fn write_problem(out: &mut dyn Write, problem: &super::ProblemDoc) -> io::Result<()> {
+    serde_json::to_writer(
+        &mut *out,
+        &ProblemLine {
+            kind: "problem",
+            problem,
+        },
+    )?;
+    out.write_all(b"\n")
+}

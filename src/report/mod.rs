@@ -20,6 +20,7 @@ use crate::findings::{Aggregation, Finding, Pos, Status};
 use crate::rules::{fill_template, Component, RuleSet, Severity};
 
 pub use human::{explain, print_human, Style};
+pub use json::write_problem;
 pub use json::{print_json, print_summary_line};
 pub use observe::{HumanPrinter, JsonPrinter, NdjsonPrinter, Observer};
 
@@ -88,6 +89,23 @@ pub struct Document {
     pub components: BTreeMap<Component, Status>,
     /// What was read.
     pub stats: crate::findings::Stats,
+    /// Inputs that could not be read (`error`) or were cut short by a safety limit, each with
+    /// what happened (at most [`MAX_PROBLEMS`]; `stats` counts them all).
+    pub problems: Vec<ProblemDoc>,
+}
+
+/// How many problems a report lists.
+pub const MAX_PROBLEMS: usize = 1000;
+
+/// An input that could not be read, or was cut short.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProblemDoc {
+    /// The input (a file, an archive member, `<stdin>`).
+    pub source: String,
+    /// What happened, and what to do.
+    pub message: String,
+    /// `true`: it could not be read (exit 2); `false`: a safety limit cut it short.
+    pub error: bool,
 }
 
 impl Document {
@@ -116,6 +134,7 @@ impl Document {
                 .map(|c| (c, agg.status(c)))
                 .collect(),
             stats: agg.stats.clone(),
+            problems: Vec::new(),
         }
     }
 

@@ -265,6 +265,16 @@ impl<W: Write> Observer for NdjsonPrinter<'_, W> {
     }
 
     fn problem(&mut self, source: &str, message: &str, error: bool) {
+        // On stdout as an event (a consumer sees what it missed), on stderr for a person. A
+        // closed stdout shows at the next write that can return an error.
+        let _ = json::write_problem(
+            &mut self.out,
+            &super::ProblemDoc {
+                source: source.to_string(),
+                message: message.to_string(),
+                error,
+            },
+        );
         let _ = self.out.flush();
         print_problem(source, message, error);
     }

@@ -95,6 +95,33 @@ fn unreadable_input_is_reported_and_the_rest_still_scanned() {
     let doc = r.json();
     assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
     assert_eq!(doc["stats"]["errors"], 1);
+    // The JSON document names it, with what happened.
+    assert_eq!(doc["problems"][0]["source"], "does/not/exist.log");
+    assert_eq!(doc["problems"][0]["error"], true);
+    assert!(
+        doc["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("No such file"),
+        "{}",
+        doc["problems"]
+    );
+    // NDJSON has a `problem` event for it, and the summary lists it too.
+    let r = run(&["scan", "does/not/exist.log", &good, "--format", "ndjson"]);
+    assert_eq!(r.code, 2);
+    let events: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let problem = events
+        .iter()
+        .find(|e| e["type"] == "problem")
+        .expect("a problem event");
+    assert_eq!(problem["source"], "does/not/exist.log");
+    let summary = events.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["problems"][0]["source"], "does/not/exist.log");
 }
 
 #[test]
