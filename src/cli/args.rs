@@ -9,17 +9,28 @@ use crate::rules::Severity;
 
 /// Reads Elastic AutoOps agent logs and says which connection failed, why, and what to do.
 ///
-/// With no command, faultline scans standard input:
+/// With no command, faultline scans the paths it is given, or standard input:
 ///
 ///   docker logs autoops-otel-agent 2>&1 | faultline
+///   faultline agent.log support-bundle.zip
 ///
 /// Exit status: 0 no finding at or above --fail-on; 1 findings; 2 a usage error, a bad rule file,
 /// or an input that could not be read (the other inputs are still scanned and reported).
 #[derive(Debug, Parser)]
-#[command(name = "faultline", version, about, long_about, max_term_width = 100)]
+#[command(
+    name = "faultline",
+    version,
+    about,
+    long_about,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Logs, directories and archives to scan, as with `scan` (`-` is standard input).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -43,11 +54,14 @@ pub struct Common {
     #[arg(long, global = true)]
     pub no_builtin_rules: bool,
 
-    /// Keep only lines logged at or after TIME: RFC 3339 (2025-10-14T09:00:00Z) or an age (2h, 3d).
+    /// Keep only lines logged at or after TIME: RFC 3339 (2025-10-14T09:00:00Z), a local date and
+    /// time without an offset (2025-10-14 09:00, read in the local time zone), a date, or an age
+    /// (2h, 3d).
     #[arg(long, global = true, value_name = "TIME", value_parser = parse_time)]
     pub since: Option<jiff::Timestamp>,
 
-    /// Keep only lines logged at or before TIME: RFC 3339 or an age (30m).
+    /// Keep only lines logged at or before TIME: as for --since (an age such as 30m means that
+    /// long ago).
     #[arg(long, global = true, value_name = "TIME", value_parser = parse_time)]
     pub until: Option<jiff::Timestamp>,
 
@@ -171,16 +185,28 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// Parses an RFC 3339 time, a date (midnight UTC), or an age before now (`2h`, `3d`, `1w`).
+/// Parses a time: RFC 3339 with an offset; a date and time without one (`2025-10-14T15:05:00`,
+/// `2025-10-14 15:05`), which is local time, as `date` reads it; a date (local midnight); or an
+/// age before now (`2h`, `3d`, `1w`).
 fn parse_time(s: &str) -> Result<jiff::Timestamp, String> {
     if let Ok(t) = s.parse::<jiff::Timestamp>() {
         return Ok(t);
     }
-    if let Ok(d) = s.parse::<jiff::civil::Date>() {
-        return d
-            .to_zoned(jiff::tz::TimeZone::UTC)
+    let local = |dt: jiff::civil::DateTime| {
+        dt.to_zoned(jiff::tz::TimeZone::system())
             .map(|z| z.timestamp())
-            .map_err(|e| e.to_string());
+            .map_err(|e| e.to_string())
+    };
+    // A date and a time (`T` or a space between them): the time of day counts.
+    if s.len() > 10 && matches!(s.as_bytes()[10], b'T' | b't' | b' ') {
+        if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
+            return local(dt);
+        }
+    }
+    if s.len() == 10 {
+        if let Ok(d) = s.parse::<jiff::civil::Date>() {
+            return local(d.to_datetime(jiff::civil::Time::midnight()));
+        }
     }
     match s.parse::<jiff::Span>() {
         Ok(span) => jiff::Timestamp::now()
@@ -189,7 +215,8 @@ fn parse_time(s: &str) -> Result<jiff::Timestamp, String> {
             .map(|z| z.timestamp())
             .map_err(|e| e.to_string()),
         Err(_) => Err(format!(
-            "`{s}` is neither an RFC 3339 time (2025-10-14T09:00:00Z), a date (2025-10-14) nor an age (2h, 3d, 90m)"
+            "`{s}` is neither an RFC 3339 time (2025-10-14T09:00:00Z), a local date and time \
+             (2025-10-14 09:00), a date (2025-10-14) nor an age (2h, 3d, 90m)"
         )),
     }
 }
@@ -204,9 +231,22 @@ mod tests {
             parse_time("2025-10-14T09:00:00Z").unwrap().to_string(),
             "2025-10-14T09:00:00Z"
         );
+        let local = |y, mo, d, h, mi| {
+            jiff::civil::date(y, mo, d)
+                .at(h, mi, 0, 0)
+                .to_zoned(jiff::tz::TimeZone::system())
+                .unwrap()
+                .timestamp()
+        };
+        assert_eq!(parse_time("2025-10-14").unwrap(), local(2025, 10, 14, 0, 0));
+        // The time of day is kept, in local time.
         assert_eq!(
-            parse_time("2025-10-14").unwrap().to_string(),
-            "2025-10-14T00:00:00Z"
+            parse_time("2025-10-14T15:05:00").unwrap(),
+            local(2025, 10, 14, 15, 5)
+        );
+        assert_eq!(
+            parse_time("2025-10-14 15:05").unwrap(),
+            local(2025, 10, 14, 15, 5)
         );
         let two_hours_ago = parse_time("2h").unwrap();
         let diff = jiff::Timestamp::now()

@@ -86,6 +86,18 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         set.merge(RuleSet::load(path)?);
     }
     set.check_references()?;
+    if let (Some(since), Some(until)) = (args.common.since, args.common.until) {
+        if since > until {
+            anyhow::bail!(
+                "--since ({since}) is after --until ({until}): no line can be in that window"
+            );
+        }
+    }
+    if set.rules.is_empty() {
+        anyhow::bail!(
+            "no rules to classify lines with: --no-builtin-rules needs at least one --rules FILE"
+        );
+    }
     let color = match args.common.color {
         args::ColorChoice::Always => true,
         args::ColorChoice::Never => false,
@@ -108,6 +120,8 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
     let command = args.command.clone();
     let cfg = config(&args)?;
     match command {
+        // `faultline agent.log bundle.zip`: paths without `scan`, as `rg PATTERN PATH` reads.
+        None if !args.paths.is_empty() => scan_cmd(&cfg, inputs_of(args.paths.clone())),
         None => {
             if io::stdin().is_terminal() {
                 say(
@@ -128,16 +142,7 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
                 }
                 vec![Input::Stdin]
             } else {
-                paths
-                    .into_iter()
-                    .map(|p| {
-                        if p.as_os_str() == "-" {
-                            Input::Stdin
-                        } else {
-                            Input::Path(p)
-                        }
-                    })
-                    .collect()
+                inputs_of(paths)
             };
             scan_cmd(&cfg, inputs)
         }
@@ -174,6 +179,20 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
         }
         Some(Command::Rules { command }) => rules_cmd(&cfg, &args, command),
     }
+}
+
+/// The inputs named on the command line: `-` is standard input.
+fn inputs_of(paths: Vec<std::path::PathBuf>) -> Vec<Input> {
+    paths
+        .into_iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                Input::Stdin
+            } else {
+                Input::Path(p)
+            }
+        })
+        .collect()
 }
 
 /// A flag that Ctrl-C (and SIGTERM) sets; a second one ends the process the usual way.

@@ -339,3 +339,62 @@ fn colour_follows_the_color_flag() {
     assert!(!r.stdout.contains('\x1b'), "{}", r.stdout);
     assert!(r.stdout.contains("registration  failing"), "{}", r.stdout);
 }
+
+#[test]
+fn paths_without_scan_are_scanned() {
+    let fixture = crate::util::fixture("registration-proxy-docker-json.log");
+    let with = run(&["scan", &fixture, "--format", "json"]);
+    let without = run(&[&fixture, "--format", "json"]);
+    assert_eq!(without.code, 1, "{}", without.stderr);
+    assert_eq!(without.stdout, with.stdout);
+    // A path that does not exist is an unreadable input, not an unknown command.
+    let r = run(&["no-such-file.log"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("cannot read no-such-file.log"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn no_rules_at_all_is_a_usage_error() {
+    let r = run_stdin(&["--no-builtin-rules"], PROXY_LINE.as_bytes());
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("needs at least one --rules FILE"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn a_time_without_an_offset_is_local_and_keeps_its_time_of_day() {
+    let fixture = crate::util::fixture("registration-proxy-docker-json.log");
+    // The fixture's failing lines are at 16:41:06.207Z and later on 2025-10-13.
+    let count = |tz: &str, since: &str| {
+        let out = crate::util::faultline()
+            .env("TZ", tz)
+            .args(["--since", since, "--format", "json", &fixture])
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["stats"]["outside_window"].as_u64().unwrap()
+    };
+    assert_eq!(count("UTC", "2025-10-13 16:41:00"), 0);
+    assert_eq!(count("UTC", "2025-10-13T16:41:30"), 1);
+    // Two hours east of UTC (a POSIX TZ string: no time zone database needed), the same
+    // wall-clock time is two hours earlier.
+    assert_eq!(count("XST-2", "2025-10-13 18:41:00"), 0);
+    assert_eq!(count("XST-2", "2025-10-13 18:41:30"), 1);
+    let r = run(&[
+        "--since",
+        "2025-10-14T15:00:00Z",
+        "--until",
+        "2025-10-14T10:00:00Z",
+        &fixture,
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is after --until"), "{}", r.stderr);
+}
