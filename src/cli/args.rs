@@ -69,8 +69,10 @@ pub struct Common {
     #[arg(long, global = true)]
     pub text: bool,
 
-    /// Exit with 1 when a finding is at least this severe.
-    #[arg(long, global = true, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+    /// When to exit with 1: a finding at least this severe (error, warning, info), or `failing`:
+    /// exactly when some connection is failing at the end of the input (a recovered one is not).
+    /// Exit 2 (an input could not be read, a usage error) wins over both.
+    #[arg(long, global = true, value_enum, default_value_t = FailOn::Error, value_name = "WHEN")]
     pub fail_on: FailOn,
 }
 
@@ -161,14 +163,18 @@ pub enum FailOn {
     Warning,
     /// Any finding.
     Info,
+    /// A connection that is failing at the end of the input.
+    Failing,
 }
 
 impl FailOn {
-    pub fn severity(self) -> Severity {
+    /// The severity that makes the exit status 1, or `None` for `failing`.
+    pub fn severity(self) -> Option<Severity> {
         match self {
-            FailOn::Error => Severity::Error,
-            FailOn::Warning => Severity::Warning,
-            FailOn::Info => Severity::Info,
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Failing => None,
         }
     }
 }

@@ -70,7 +70,8 @@ struct Config {
     matcher: Matcher,
     format: Format,
     style: Style,
-    fail_on: Severity,
+    /// The severity that makes the exit status 1; `None`: a failing component does.
+    fail_on: Option<Severity>,
     since: Option<jiff::Timestamp>,
     until: Option<jiff::Timestamp>,
     text: bool,
@@ -207,15 +208,68 @@ fn interrupt_flag() -> Arc<AtomicBool> {
     interrupted
 }
 
-/// The exit status of a finished run.
-fn exit_status(cfg: &Config, agg: &crate::findings::Aggregation, doc: &Document) -> i32 {
+/// The exit status of a finished run, and why, in a sentence for the report's last line.
+fn exit_status(cfg: &Config, agg: &crate::findings::Aggregation, doc: &Document) -> (i32, String) {
     if agg.stats.errors > 0 {
-        return EXIT_ERROR;
+        return (
+            EXIT_ERROR,
+            format!(
+                "Exit status 2: {} could not be read.",
+                plural(agg.stats.errors, "input", "inputs")
+            ),
+        );
     }
-    match doc.worst() {
-        Some(worst) if worst >= cfg.fail_on => EXIT_FINDINGS,
-        _ => EXIT_OK,
+    match cfg.fail_on {
+        None => {
+            let failing: Vec<&str> = doc
+                .components
+                .iter()
+                .filter(|(_, s)| **s == crate::findings::Status::Failing)
+                .map(|(c, _)| c.name())
+                .collect();
+            if failing.is_empty() {
+                (
+                    EXIT_OK,
+                    "Exit status 0: no connection is failing at the end of the input (--fail-on failing).".into(),
+                )
+            } else {
+                (
+                    EXIT_FINDINGS,
+                    format!(
+                        "Exit status 1: {} failing at the end of the input (--fail-on failing).",
+                        failing.join(", ")
+                    ),
+                )
+            }
+        }
+        Some(level) => {
+            let at = doc.findings.iter().filter(|f| f.severity >= level).count() as u64;
+            let below = doc.findings.len() as u64 - at;
+            if at > 0 {
+                (
+                    EXIT_FINDINGS,
+                    format!(
+                        "Exit status 1: {} at or above --fail-on {level}.",
+                        plural(at, "finding", "findings")
+                    ),
+                )
+            } else if below > 0 {
+                (
+                    EXIT_OK,
+                    format!(
+                        "Exit status 0: {} below --fail-on {level} (--fail-on failing exits 1 while a connection is failing).",
+                        plural(below, "finding", "findings")
+                    ),
+                )
+            } else {
+                (EXIT_OK, "Exit status 0: no finding.".into())
+            }
+        }
     }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn watch_cmd(cfg: &Config, w: drive::WatchOptions) -> anyhow::Result<i32> {
@@ -247,8 +301,10 @@ fn watch_cmd(cfg: &Config, w: drive::WatchOptions) -> anyhow::Result<i32> {
     };
     let mut doc = Document::new(set, &agg);
     doc.problems = problems;
+    let (code, why) = exit_status(cfg, &agg, &doc);
+    doc.exit = Some(why);
     observer.finish(&doc)?;
-    Ok(exit_status(cfg, &agg, &doc))
+    Ok(code)
 }
 
 fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
@@ -310,8 +366,10 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
     }
     let mut doc = Document::new(set, &agg);
     doc.problems = problems;
+    let (code, why) = exit_status(cfg, &agg, &doc);
+    doc.exit = Some(why);
     observer.finish(&doc)?;
-    Ok(exit_status(cfg, &agg, &doc))
+    Ok(code)
 }
 
 /// An observer whose problems are printed with the progress bar out of the way, and kept for

@@ -168,6 +168,9 @@ pub fn print_human(out: &mut dyn Write, doc: &Document, style: Style) -> io::Res
         ));
     }
     writeln!(out, "{}", style.dim(&format!("{read}.")))?;
+    if let Some(exit) = &doc.exit {
+        writeln!(out, "{}", style.dim(exit))?;
+    }
     Ok(())
 }
 

@@ -92,6 +92,9 @@ pub struct Document {
     /// Inputs that could not be read (`error`) or were cut short by a safety limit, each with
     /// what happened (at most [`MAX_PROBLEMS`]; `stats` counts them all).
     pub problems: Vec<ProblemDoc>,
+    /// Why the exit status is what it is (the human report's last line).
+    #[serde(skip)]
+    pub exit: Option<String>,
 }
 
 /// How many problems a report lists.
@@ -135,6 +138,7 @@ impl Document {
                 .collect(),
             stats: agg.stats.clone(),
             problems: Vec::new(),
+            exit: None,
         }
     }
 

@@ -398,3 +398,40 @@ fn a_time_without_an_offset_is_local_and_keeps_its_time_of_day() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("is after --until"), "{}", r.stderr);
 }
+
+#[test]
+fn fail_on_failing_follows_the_components_and_the_last_line_says_why() {
+    let rotated = crate::util::fixture("export-503-rotated.log.gz");
+    let recovered = crate::util::fixture("registration-recovered-zap-json.log");
+    let last = |r: &crate::util::Run| r.stdout.lines().last().unwrap_or_default().to_string();
+    // Retries logged as warnings: export is failing, but no error-level finding.
+    let r = run(&["scan", &rotated, "--color", "never"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        last(&r).starts_with("Exit status 0: 1 finding below --fail-on error"),
+        "{}",
+        last(&r)
+    );
+    let r = run(&["scan", &rotated, "--color", "never", "--fail-on", "failing"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        last(&r),
+        "Exit status 1: export failing at the end of the input (--fail-on failing)."
+    );
+    // Errors that recovered: 1 by severity, 0 by status.
+    let r = run(&["scan", &recovered, "--color", "never"]);
+    assert_eq!(r.code, 1);
+    let r = run(&[
+        "scan",
+        &recovered,
+        "--color",
+        "never",
+        "--fail-on",
+        "failing",
+    ]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        last(&r),
+        "Exit status 0: no connection is failing at the end of the input (--fail-on failing)."
+    );
+}
