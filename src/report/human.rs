@@ -84,7 +84,36 @@ fn when(s: &Seen) -> String {
 pub fn print_human(out: &mut dyn Write, doc: &Document, style: Style) -> io::Result<()> {
     let problems = doc.findings.len() as u64;
     if problems == 0 {
-        writeln!(out, "{}", style.bold("faultline: no problem found"))?;
+        let s = &doc.stats;
+        if s.lines == 0 {
+            writeln!(
+                out,
+                "{}",
+                style.bold("faultline: nothing to read — no line came in, so nothing was checked")
+            )?;
+            writeln!(
+                out,
+                "  Check the path (an empty directory or file?), or for `docker logs` that stderr \
+                 is piped too: `docker logs autoops-otel-agent 2>&1 | faultline`."
+            )?;
+        } else if s.candidates == 0 {
+            writeln!(
+                out,
+                "{}",
+                style.bold(
+                    "faultline: no problem found, but no line looked like the AutoOps agent's log"
+                )
+            )?;
+            writeln!(
+                out,
+                "  No line of the {} read mentions the agent's connections. Is it the right container \
+                 or file (autoops-otel-agent, /var/log/elastic-agent/)? Is stderr included \
+                 (`2>&1`)? A UTF-16 file (Windows PowerShell 5.1 `>`) needs converting to UTF-8 first.",
+                plural(s.lines, "line", "lines")
+            )?;
+        } else {
+            writeln!(out, "{}", style.bold("faultline: no problem found"))?;
+        }
     } else {
         writeln!(
             out,

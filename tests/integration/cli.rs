@@ -435,3 +435,41 @@ fn fail_on_failing_follows_the_components_and_the_last_line_says_why() {
         "Exit status 0: no connection is failing at the end of the input (--fail-on failing)."
     );
 }
+
+#[test]
+fn a_report_says_when_nothing_was_understood() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().display().to_string();
+    let r = run(&["scan", &empty, "--color", "never"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.starts_with("faultline: nothing to read"),
+        "{}",
+        r.stdout
+    );
+    let r = run_stdin(
+        &["--color", "never"],
+        b"nginx: GET /index.html 200\nnginx: GET /favicon.ico 404\n",
+    );
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.starts_with(
+            "faultline: no problem found, but no line looked like the AutoOps agent's log"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("No line of the 2 lines read"),
+        "{}",
+        r.stdout
+    );
+    // A real agent log that is healthy says plainly that nothing is wrong.
+    let healthy = crate::util::fixture("healthy-traps-docker-json.log");
+    let r = run(&["scan", &healthy, "--color", "never"]);
+    assert!(
+        r.stdout.starts_with("faultline: no problem found\n"),
+        "{}",
+        r.stdout
+    );
+}
