@@ -120,6 +120,13 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Print a shell completion script: `faultline completions bash > /etc/bash_completion.d/faultline`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `faultline man > /usr/local/share/man/man1/faultline.1`.
+    Man,
 }
 
 #[derive(Debug, Clone, Subcommand)]

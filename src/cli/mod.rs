@@ -179,6 +179,16 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
             }
         }
         Some(Command::Rules { command }) => rules_cmd(&cfg, &args, command),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Args as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "faultline", &mut io::stdout().lock());
+            Ok(EXIT_OK)
+        }
+        Some(Command::Man) => {
+            let cmd = <Args as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut io::stdout().lock())?;
+            Ok(EXIT_OK)
+        }
     }
 }
 

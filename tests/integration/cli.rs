@@ -473,3 +473,44 @@ fn a_report_says_when_nothing_was_understood() {
         r.stdout
     );
 }
+
+#[test]
+fn completions_and_a_man_page_come_from_the_command_line_definition() {
+    for (shell, marker) in [
+        ("bash", "_faultline()"),
+        ("zsh", "#compdef faultline"),
+        ("fish", "complete -c faultline"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let r = run(&["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        assert!(
+            r.stdout.contains(marker),
+            "{shell}: {}",
+            &r.stdout[..r.stdout.len().min(300)]
+        );
+        assert!(
+            r.stdout.contains("watch"),
+            "{shell} completes the watch command"
+        );
+        assert!(
+            r.stdout.contains("--fail-on"),
+            "{shell} completes --fail-on"
+        );
+    }
+    let r = run(&["man"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for section in [
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        ".SH DESCRIPTION",
+        ".SH OPTIONS",
+        ".SH SUBCOMMANDS",
+    ] {
+        assert!(r.stdout.contains(section), "man page lacks {section}");
+    }
+    assert!(
+        r.stdout.contains("faultline\\-watch"),
+        "the man page lists watch"
+    );
+}
