@@ -493,10 +493,7 @@ fn completions_and_a_man_page_come_from_the_command_line_definition() {
             r.stdout.contains("watch"),
             "{shell} completes the watch command"
         );
-        assert!(
-            r.stdout.contains("--fail-on"),
-            "{shell} completes --fail-on"
-        );
+        assert!(r.stdout.contains("fail-on"), "{shell} completes --fail-on");
     }
     let r = run(&["man"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
