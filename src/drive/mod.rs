@@ -100,6 +100,10 @@ pub fn run(
                 // `cat agent.log.gz | faultline`: decompressed as it comes.
                 let gz = flate2::read::MultiGzDecoder::new(Waiting(reader));
                 live::scan_stdin(&ctx, gz, &source, &mut total, observer)?;
+            } else if let Some(le) = crate::source::utf16::bom(&head) {
+                // What Windows PowerShell 5.1 `>` writes.
+                let text = crate::source::utf16::Utf16Reader::new(Waiting(reader), le);
+                live::scan_stdin(&ctx, text, &source, &mut total, observer)?;
             } else if head.starts_with(b"PK\x03\x04") {
                 total.stats.errors += 1;
                 observer.problem(

@@ -110,6 +110,8 @@ enum Kind {
     Gzip,
     Zip,
     Tar,
+    /// UTF-16 text with a byte-order mark (little-endian if `true`).
+    Utf16(bool),
     Binary,
     Text,
 }
@@ -121,6 +123,8 @@ fn sniff(head: &[u8]) -> Kind {
         Kind::Zip
     } else if head.len() >= 262 && &head[257..262] == b"ustar" {
         Kind::Tar
+    } else if let Some(le) = super::utf16::bom(head) {
+        Kind::Utf16(le)
     } else if memchr::memchr(0, head).is_some() {
         Kind::Binary
     } else {
@@ -190,6 +194,13 @@ impl Opener {
                 }
             }
             Kind::Tar => self.visit_tar(name, file, 0, v),
+            Kind::Utf16(le) => {
+                let mut text = super::utf16::Utf16Reader::new(
+                    io::BufReader::with_capacity(256 << 10, file),
+                    le,
+                );
+                v.content(name, Content::Stream(&mut text))
+            }
             Kind::Binary if !self.text => {
                 v.binary(name);
                 Ok(())
@@ -237,6 +248,10 @@ impl Opener {
         });
         match kind {
             Kind::Text | Kind::Binary => v.content(name, Content::Stream(&mut whole)),
+            Kind::Utf16(le) => {
+                let mut text = super::utf16::Utf16Reader::new(whole, le);
+                v.content(name, Content::Stream(&mut text))
+            }
             Kind::Gzip => {
                 // Each gzip inside a gzip is a level: thousands of layers would nest thousands
                 // of decoders (and overflow a thread's stack).

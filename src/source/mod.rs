@@ -7,6 +7,7 @@
 pub mod bundle;
 pub mod mmap;
 pub mod stdin;
+pub mod utf16;
 
 use std::path::PathBuf;
 

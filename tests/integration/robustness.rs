@@ -340,3 +340,30 @@ fn a_full_stderr_does_not_cost_the_report() {
     assert!(stdout.starts_with("faultline: 1 problem found"), "{stdout}");
     assert!(stdout.contains("1 input could not be read"), "{stdout}");
 }
+
+#[test]
+fn a_utf16_log_from_powershell_is_read_as_text() {
+    let log = std::fs::read_to_string(
+        crate::util::root().join("fixtures/registration-proxy-docker-json.log"),
+    )
+    .unwrap();
+    // What Windows PowerShell 5.1 `>` writes: UTF-16LE with a byte-order mark, CRLF lines.
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in log.replace('\n', "\r\n").encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    let plain = run_stdin(&["--format", "json"], log.as_bytes()).json();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.log");
+    std::fs::write(&path, &utf16).unwrap();
+    let from_file = crate::util::run(&["scan", path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(from_file.code, 1, "{}", from_file.stderr);
+    let from_stdin = run_stdin(&["--format", "json"], &utf16);
+    assert_eq!(from_stdin.code, 1, "{}", from_stdin.stderr);
+    for doc in [from_file.json(), from_stdin.json()] {
+        assert_eq!(doc["components"], plain["components"]);
+        assert_eq!(doc["stats"]["lines"], plain["stats"]["lines"]);
+        assert_eq!(doc["findings"][0]["count"], plain["findings"][0]["count"]);
+        assert_eq!(doc["findings"][0]["values"], plain["findings"][0]["values"]);
+    }
+}
