@@ -17,14 +17,7 @@ use crate::rules::Severity;
 /// Exit status: 0 no finding at or above --fail-on; 1 findings; 2 a usage error, a bad rule file,
 /// or an input that could not be read (the other inputs are still scanned and reported).
 #[derive(Debug, Parser)]
-#[command(
-    name = "faultline",
-    version,
-    about,
-    long_about,
-    max_term_width = 100,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "faultline", version, about, long_about, max_term_width = 100)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -165,6 +165,10 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
                 digest_interval,
             },
         ),
+        Some(Command::Explain { .. }) if cfg.format != Format::Human => {
+            say("faultline: explain prints text for people; --format json and ndjson apply to scan, watch, `rules list` and `rules anchors`.");
+            Ok(EXIT_ERROR)
+        }
         Some(Command::Explain { what }) => {
             let mut out = io::stdout().lock();
             if report::explain(&mut out, cfg.matcher.rules(), &what, cfg.style)? {
@@ -453,6 +457,40 @@ fn rules_cmd(cfg: &Config, args: &Args, command: RulesCommand) -> anyhow::Result
     let set = cfg.matcher.rules();
     let mut out = io::stdout().lock();
     match command {
+        RulesCommand::List if cfg.format != Format::Human => {
+            // One JSON document (`--format json`) or one rule per line (`ndjson`).
+            let rows: Vec<serde_json::Value> = set
+                .rules
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "kind": match r.kind {
+                            crate::rules::RuleKind::Failure => "failure",
+                            crate::rules::RuleKind::Success => "success",
+                            crate::rules::RuleKind::Ignore => "ignore",
+                        },
+                        "component": r.component,
+                        "cause": r.cause,
+                        "code": r.code,
+                        "title": r.title,
+                        "anchors": r.anchors,
+                        "file": r.origin.file,
+                        "line": r.origin.line,
+                    })
+                })
+                .collect();
+            if cfg.format == Format::Json {
+                serde_json::to_writer_pretty(&mut out, &rows)?;
+                writeln!(out)?;
+            } else {
+                for row in &rows {
+                    serde_json::to_writer(&mut out, row)?;
+                    writeln!(out)?;
+                }
+            }
+            Ok(EXIT_OK)
+        }
         RulesCommand::List => {
             writeln!(
                 out,
@@ -484,6 +522,11 @@ fn rules_cmd(cfg: &Config, args: &Args, command: RulesCommand) -> anyhow::Result
                 set.fixes.len(),
                 set.codes.len()
             )?;
+            Ok(EXIT_OK)
+        }
+        RulesCommand::Anchors if cfg.format == Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &cfg.matcher.anchors())?;
+            writeln!(out)?;
             Ok(EXIT_OK)
         }
         RulesCommand::Anchors => {

@@ -515,3 +515,27 @@ fn completions_and_a_man_page_come_from_the_command_line_definition() {
         "the man page lists watch"
     );
 }
+
+#[test]
+fn a_format_flag_is_honoured_or_refused_by_every_command() {
+    let r = run(&["--format", "json", "rules", "list"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rules = r.json();
+    let rules = rules.as_array().expect("a JSON array of rules");
+    assert!(rules.len() > 40, "{}", rules.len());
+    assert!(rules
+        .iter()
+        .any(|x| x["id"] == "cause-proxy" && x["kind"] == "failure"));
+    let r = run(&["rules", "anchors", "--format", "json"]);
+    assert_eq!(r.code, 0);
+    assert!(r.json().as_array().unwrap().iter().all(|a| a.is_string()));
+    // A global flag before the command still reaches it.
+    let fixture = crate::util::fixture("registration-proxy-docker-json.log");
+    let r = run(&["--format", "json", "scan", &fixture]);
+    assert_eq!(r.json()["components"]["registration"], "failing");
+    // explain has no JSON form: refused, not ignored.
+    let r = run(&["explain", "proxy", "--format", "json"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains("explain prints text"), "{}", r.stderr);
+}
