@@ -27,6 +27,7 @@ struct MatchLine<'a> {
     cause: &'a str,
     code: Option<&'a str>,
     severity: Severity,
+    title: &'a str,
     values: &'a std::collections::BTreeMap<String, String>,
 }
 
@@ -51,6 +52,7 @@ pub fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Re
                 .map(|c| c.code.as_str())
         }),
         severity: e.failure.severity,
+        title: &rule.title,
         values: &e.values,
     };
     serde_json::to_writer(&mut *out, &line)?;

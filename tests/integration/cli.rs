@@ -86,6 +86,9 @@ fn ndjson_has_a_match_per_failing_line_then_a_summary() {
     assert_eq!(lines[2]["component"], "export");
     assert_eq!(lines[2]["cause"], "dns");
     assert_eq!(lines[2]["values"]["region"], "eu-west-1");
+    // Each match names what its rule means, as the finding does.
+    assert_eq!(lines[0]["title"], lines[3]["findings"][0]["title"]);
+    assert!(!lines[0]["title"].as_str().unwrap().is_empty());
     assert_eq!(lines[3]["type"], "summary");
     assert_eq!(lines[3]["stats"]["failures"], 3);
 }
