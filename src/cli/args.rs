@@ -43,9 +43,15 @@ pub struct Common {
     #[arg(long = "rules", global = true, value_name = "FILE")]
     pub rules: Vec<PathBuf>,
 
-    /// Use only the rules given with --rules.
+    /// Use only the rules given with --rules (and the user's rule files, unless
+    /// --no-user-rules).
     #[arg(long, global = true)]
     pub no_builtin_rules: bool,
+
+    /// Skip the user's rule files: the `*.toml` in `$XDG_CONFIG_HOME/faultline/rules/`
+    /// (`~/.config/faultline/rules/`) and those `FAULTLINE_RULES` lists (separated by `:`).
+    #[arg(long, global = true)]
+    pub no_user_rules: bool,
 
     /// Keep only lines logged at or after TIME: RFC 3339 (2025-10-14T09:00:00Z), a local date and
     /// time without an offset (2025-10-14 09:00, read in the local time zone), a date, or an age

@@ -83,6 +83,11 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     } else {
         RuleSet::builtin().context("the built-in rules are broken (a bug in faultline)")?
     };
+    if !args.common.no_user_rules {
+        for path in user_rule_files()? {
+            set.merge(RuleSet::load(&path)?);
+        }
+    }
     for path in &args.common.rules {
         set.merge(RuleSet::load(path)?);
     }
@@ -194,6 +199,40 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// The user's rule files, loaded after the built-in set and before `--rules`: the `*.toml` of
+/// `$XDG_CONFIG_HOME/faultline/rules/` (or `~/.config/faultline/rules/`) in name order, then the
+/// files `FAULTLINE_RULES` lists (separated by `:`), which must exist.
+fn user_rule_files() -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".config")));
+    if let Some(dir) = config.map(|c| c.join("faultline").join("rules")) {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            let mut found: Vec<std::path::PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+                .collect();
+            found.sort();
+            files.extend(found);
+        }
+    }
+    if let Some(list) = std::env::var_os("FAULTLINE_RULES") {
+        for p in std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()) {
+            if !p.is_file() {
+                anyhow::bail!(
+                    "FAULTLINE_RULES names {}, which is not a file: fix the list or unset it",
+                    p.display()
+                );
+            }
+            files.push(p);
+        }
+    }
+    Ok(files)
 }
 
 /// The inputs named on the command line: `-` is standard input.

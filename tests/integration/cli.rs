@@ -542,3 +542,65 @@ fn a_format_flag_is_honoured_or_refused_by_every_command() {
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     assert!(r.stderr.contains("explain prints text"), "{}", r.stderr);
 }
+
+#[test]
+fn user_rule_files_load_from_the_config_dir_and_faultline_rules() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("faultline").join("rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let rule = |id: &str, word: &str, cause: &str| {
+        format!(
+            "[[rule]]\nid = \"{id}\"\ncomponent = \"agent\"\ncause = \"{cause}\"\nanchors = [\"{word}\"]\ntitle = \"{id}\"\nexamples = ['{{\"level\":\"error\",\"msg\":\"{word} happened\"}}']\n"
+        )
+    };
+    std::fs::write(
+        dir.join("site.toml"),
+        rule("site-wobble", "wobbly flux", "config-invalid"),
+    )
+    .unwrap();
+    let extra = home.path().join("extra.toml");
+    std::fs::write(
+        &extra,
+        rule("extra-glitch", "glitchy gear", "install-failed"),
+    )
+    .unwrap();
+    let input = "{\"level\":\"error\",\"msg\":\"wobbly flux happened\"}\n{\"level\":\"error\",\"msg\":\"glitchy gear happened\"}\n";
+    let run_with = |args: &[&str]| {
+        let mut child = crate::util::faultline()
+            .env("XDG_CONFIG_HOME", home.path())
+            .env("FAULTLINE_RULES", &extra)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let doc: serde_json::Value = serde_json::from_str(&run_with(&["--format", "json"])).unwrap();
+    let rules: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, vec!["site-wobble", "extra-glitch"], "{doc}");
+    // `rules list` says where each came from.
+    let list = run_with(&["rules", "list"]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("site-wobble") && l.contains("site.toml:1")),
+        "{list}"
+    );
+    // --no-user-rules skips them.
+    let doc: serde_json::Value =
+        serde_json::from_str(&run_with(&["--no-user-rules", "--format", "json"])).unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0, "{doc}");
+}
