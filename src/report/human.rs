@@ -398,24 +398,78 @@ pub fn explain(out: &mut dyn Write, set: &RuleSet, what: &str, style: Style) -> 
         writeln!(out, "{}   {}", style.cyan("Docs"), fix.docs)
     };
     let key = what.trim();
-    if let Some(code) = set.codes.iter().find(|c| c.code.eq_ignore_ascii_case(key)) {
-        writeln!(out, "{} — {}", style.bold(&code.code), code.message)?;
-        writeln!(out, "{}", code.meaning)?;
-        if let Some(c) = code.component {
-            writeln!(out, "Component: {c}")?;
+    // `503` is the HTTP code `HTTP_503`.
+    let as_code = if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
+        format!("HTTP_{key}")
+    } else {
+        key.to_string()
+    };
+    let table = set
+        .codes
+        .iter()
+        .find(|c| c.code.eq_ignore_ascii_case(&as_code));
+    // Where a finding can carry this code: rules that name it, and the table's own pair.
+    let mut pairs: Vec<(Component, String)> = Vec::new();
+    for r in set.rules.iter().filter(|r| {
+        r.code
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(&as_code))
+    }) {
+        let cause = r
+            .cause
+            .clone()
+            .unwrap_or_else(|| crate::rules::UNKNOWN_CAUSE.into());
+        let components: Vec<Component> = match r.component {
+            Some(c) => vec![c],
+            None => Component::ALL.to_vec(),
+        };
+        for c in components {
+            if !pairs.contains(&(c, cause.clone())) {
+                pairs.push((c, cause.clone()));
+            }
         }
+    }
+    if let Some(code) = table {
         if let Some(cause) = &code.cause {
-            writeln!(out, "Cause: {cause}")?;
-            let component = code.component.unwrap_or(Component::Agent);
-            let fix = if code.component.is_some() {
-                set.fix_for("", component, cause)
-            } else {
-                set.fixes
-                    .iter()
-                    .position(|f| f.rule.is_none() && f.cause.as_deref() == Some(cause.as_str()))
-                    .or_else(|| set.fix_for("", component, cause))
+            let components: Vec<Component> = match code.component {
+                Some(c) => vec![c],
+                None => Component::ALL.to_vec(),
             };
-            print_fix(out, fix)?;
+            for c in components {
+                if !pairs.contains(&(c, cause.clone())) {
+                    pairs.push((c, cause.clone()));
+                }
+            }
+        }
+    }
+    if table.is_some() || !pairs.is_empty() {
+        match table {
+            Some(code) => {
+                writeln!(out, "{} — {}", style.bold(&code.code), code.message)?;
+                writeln!(out, "{}", code.meaning)?;
+            }
+            None => writeln!(out, "{}", style.bold(&as_code))?,
+        }
+        pairs.sort();
+        // One fix per connection where the meaning differs; a fix that applies to every
+        // component is shown once.
+        let mut shown: Vec<usize> = Vec::new();
+        for (component, cause) in &pairs {
+            let Some(fix) = set.fix_for("", *component, cause) else {
+                continue;
+            };
+            if shown.contains(&fix) {
+                continue;
+            }
+            shown.push(fix);
+            writeln!(out)?;
+            let scope = if set.fixes[fix].component.is_some() {
+                format!("On the {component} connection ({cause}):")
+            } else {
+                format!("On any connection ({cause}):")
+            };
+            writeln!(out, "{}", style.bold(&scope))?;
+            print_fix(out, Some(fix))?;
         }
         return Ok(true);
     }
@@ -460,6 +514,12 @@ pub fn explain(out: &mut dyn Write, set: &RuleSet, what: &str, style: Style) -> 
         print_fix(out, Some(i))?;
         return Ok(true);
     }
+    // `HTTP_404` without a row in the code table is the cause `http-404`.
+    let cause_key = match as_code.to_ascii_uppercase().strip_prefix("HTTP_") {
+        Some(n) if n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit()) => format!("http-{n}"),
+        _ => key.to_string(),
+    };
+    let key = cause_key.as_str();
     let cause_fixes: Vec<usize> = set
         .fixes
         .iter()

@@ -604,3 +604,49 @@ fn user_rule_files_load_from_the_config_dir_and_faultline_rules() {
         serde_json::from_str(&run_with(&["--no-user-rules", "--format", "json"])).unwrap();
     assert_eq!(doc["findings"].as_array().unwrap().len(), 0, "{doc}");
 }
+
+#[test]
+fn explain_gives_a_code_s_fix_per_connection_and_takes_every_code_a_finding_carries() {
+    let r = run(&["explain", "HTTP_503", "--color", "never"]);
+    assert_eq!(r.code, 0);
+    let sections: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("On ")).collect();
+    assert!(
+        sections
+            .iter()
+            .any(|l| l.starts_with("On the cluster connection"))
+            && sections
+                .iter()
+                .any(|l| l.starts_with("On the export connection")),
+        "{sections:?}"
+    );
+    for (what, head) in [
+        ("503", "HTTP_503"),
+        ("HTTP_403", "http-403 (a cause)"),
+        ("HTTP_404", "http-404 (a cause)"),
+        ("404", "http-404 (a cause)"),
+    ] {
+        let r = run(&["explain", what, "--color", "never"]);
+        assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+        assert!(r.stdout.starts_with(head), "{what}: {}", r.stdout);
+    }
+    // Every code a finding of a shipped fixture carries.
+    let mut codes = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(crate::util::root().join("fixtures")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".expect.json") {
+            continue;
+        }
+        let r = run(&["scan", &format!("fixtures/{name}"), "--format", "json"]);
+        for f in r.json()["findings"].as_array().unwrap() {
+            if let Some(code) = f["code"].as_str() {
+                codes.insert(code.to_string());
+            }
+        }
+    }
+    assert!(codes.len() >= 3, "{codes:?}");
+    for code in codes {
+        let r = run(&["explain", &code]);
+        assert_eq!(r.code, 0, "explain {code}: {}", r.stderr);
+    }
+}
