@@ -12,6 +12,7 @@
 //! | `{`           | Docker json-file (`docker.rs`), else a zap or ECS log object (`json.rs`)      |
 //! | a digit       | Go `log` (`plain.rs`), zap console (`console.rs`), CRI (`cri.rs`), `docker logs -t` and compose (`prefix.rs`) |
 //! | a capital     | journald / syslog (`journald.rs`), compose                                    |
+//! | `[`           | `kubectl logs --prefix` (`prefix.rs`), compose                                |
 //! | anything else | compose                                                                       |
 //!
 //! Envelopes hand their inner line back to the same dispatch, one level deeper; at most
@@ -240,6 +241,9 @@ fn decode_at(line: &str, depth: usize) -> Record<'_> {
             }),
         Some(b) if b.is_ascii_uppercase() && envelopes => {
             journald::decode(line, depth).or_else(|| prefix::compose(line, depth))
+        }
+        Some(b'[') if envelopes => {
+            prefix::kubectl(line, depth).or_else(|| prefix::compose(line, depth))
         }
         Some(_) if envelopes => prefix::compose(line, depth),
         Some(_) => None,

@@ -15,6 +15,25 @@ pub(super) fn timestamp(line: &str, depth: usize) -> Option<Record<'_>> {
     Some(unwrap_inner(inner, depth, Some(ts)))
 }
 
+/// Decodes `[pod/NAME/CONTAINER] <inner>`, the prefix `kubectl logs --prefix` puts before each
+/// line (`[deployment/NAME/CONTAINER]` and other kinds too): the name is `kind/name/container` of
+/// `[A-Za-z0-9_.:-]` characters.
+pub(super) fn kubectl(line: &str, depth: usize) -> Option<Record<'_>> {
+    let rest = line.strip_prefix('[')?;
+    let close = rest.bytes().take(512).position(|b| b == b']')?;
+    let name = &rest[..close];
+    let parts = name.split('/').count();
+    let ok = (2..=3).contains(&parts)
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b':' | b'/'));
+    if !ok {
+        return None;
+    }
+    let inner = rest[close + 1..].strip_prefix(' ')?;
+    Some(unwrap_inner(inner, depth, None))
+}
+
 /// Decodes `<name> +| <inner>` where the name is `[A-Za-z0-9_.-]+` (a compose service or container
 /// name such as `autoops-otel-agent`, `agent_1`, `autoops-otel-agent-1`).
 pub(super) fn compose(line: &str, depth: usize) -> Option<Record<'_>> {
@@ -45,6 +64,27 @@ pub(super) fn compose(line: &str, depth: usize) -> Option<Record<'_>> {
 mod tests {
     use super::super::{decode, Level, Part};
     use super::*;
+
+    #[test]
+    fn kubectl_prefix_lines_keep_their_inner_timestamp() {
+        let r = decode(br#"[pod/autoops-otel-agent-7d9f/agent] {"level":"error","ts":"2025-10-14T09:15:03.512Z","msg":"dial tcp 10.0.0.5:9200: connect: connection refused"}"#);
+        assert_eq!(
+            r.text,
+            "dial tcp 10.0.0.5:9200: connect: connection refused"
+        );
+        assert_eq!(r.level, Some(Level::Error));
+        assert_eq!(r.ts, Some("2025-10-14T09:15:03.512Z".parse().unwrap()));
+        // With `--timestamps` too.
+        let r = decode(b"[pod/agent-1/agent] 2025-10-14T09:15:03.512345678Z plain text");
+        assert_eq!(r.text, "plain text");
+        assert_eq!(
+            r.ts,
+            Some("2025-10-14T09:15:03.512345678Z".parse().unwrap())
+        );
+        // Not a prefix: left alone.
+        let r = decode(b"[INFO] starting");
+        assert_eq!(r.text, "[INFO] starting");
+    }
     use std::borrow::Cow;
 
     fn ts(s: &str) -> Option<jiff::Timestamp> {

@@ -650,3 +650,23 @@ fn explain_gives_a_code_s_fix_per_connection_and_takes_every_code_a_finding_carr
         assert_eq!(r.code, 0, "explain {code}: {}", r.stderr);
     }
 }
+
+#[test]
+fn kubectl_prefix_lines_are_kept_by_a_time_window() {
+    let input = format!(
+        "[pod/autoops-otel-agent-7d9f/agent] {}\n[pod/autoops-otel-agent-7d9f/agent] {PROXY_LINE}\n",
+        r#"{"level":"info","ts":"2025-10-14T09:00:00.000Z","msg":"starting"}"#
+    );
+    let r = run_stdin(
+        &["--since", "2025-10-14T09:10:00Z", "--format", "json"],
+        input.as_bytes(),
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["findings"][0]["cause"], "proxy");
+    assert_eq!(
+        doc["findings"][0]["first_seen"]["timestamp"],
+        "2025-10-14T09:15:03.512Z"
+    );
+    assert_eq!(doc["stats"]["outside_window"], 0);
+}
