@@ -484,6 +484,40 @@ impl Matcher {
         }
     }
 
+    /// Why rule `i` did not win on `text`: it does not match it (and what is missing), or
+    /// another rule came first (by priority, or by order at the same priority).
+    fn why_not(&self, i: usize, winner: Option<usize>, text: &str) -> String {
+        let rule = &self.set.rules[i];
+        if !rule.anchors.iter().any(|a| text.contains(a.as_str())) {
+            return "the line holds none of this rule's anchors".to_string();
+        }
+        if let Some(u) = rule.unless.iter().find(|u| text.contains(u.as_str())) {
+            return format!("the line holds `{u}`, one of this rule's `unless` words");
+        }
+        if let Some(re) = &rule.regex {
+            if !re.is_match(text) {
+                return format!("this rule's regex `{}` does not match it", re.as_str());
+            }
+        }
+        match winner {
+            Some(w) if w != i => {
+                let other = &self.set.rules[w];
+                if other.priority > rule.priority {
+                    format!(
+                        "rule {} won with priority {} against this rule's {} (raise `priority` above it)",
+                        other.id, other.priority, rule.priority
+                    )
+                } else {
+                    format!(
+                        "rule {} won: it has the same priority ({}) and comes first",
+                        other.id, other.priority
+                    )
+                }
+            }
+            _ => "the line matched, but not as this rule's component or cause".to_string(),
+        }
+    }
+
     /// Checks the examples and counterexamples of the rules `include` accepts.
     pub fn check_examples(&self, include: impl Fn(&crate::rules::Rule) -> bool) -> ExampleReport {
         let mut report = ExampleReport::default();
@@ -506,11 +540,16 @@ impl Matcher {
                     ok &= rule.cause.as_deref().is_none_or(|c| c == self.cause(f));
                 }
                 if !ok {
+                    let rec = crate::record::decode(example.as_bytes());
                     report.failures.push(ExampleFailure {
                         rule: i,
                         counter: false,
                         index: n + 1,
-                        problem: format!("classified as {}", self.describe(&v)),
+                        problem: format!(
+                            "classified as {}: {}",
+                            self.describe(&v),
+                            self.why_not(i, winner, &rec.text)
+                        ),
                     });
                 }
             }

@@ -670,3 +670,28 @@ fn kubectl_prefix_lines_are_kept_by_a_time_window() {
     );
     assert_eq!(doc["stats"]["outside_window"], 0);
 }
+
+#[test]
+fn the_readme_s_rule_example_passes_its_own_test_and_a_loser_is_told_why() {
+    let readme = std::fs::read_to_string(crate::util::root().join("README.md")).unwrap();
+    let section = &readme[readme.find("## Rule files").expect("a Rule files section")..];
+    let start = section.find("```toml\n").expect("a TOML example") + "```toml\n".len();
+    let end = start + section[start..].find("```").unwrap();
+    let (_dir, rules) = temp_file("readme.toml", &section[start..end]);
+    let r = run(&["rules", "test", &rules]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.trim_end().ends_with("all pass"), "{}", r.stdout);
+    // Without its priority, the built-in proxy rule wins, and the failure says so.
+    let (_dir2, low) = temp_file(
+        "low.toml",
+        &section[start..end].replace("priority = 70", "priority = 0"),
+    );
+    let r = run(&["rules", "test", &low]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("won with priority 60 against this rule's 0"),
+        "{}",
+        r.stdout
+    );
+}
