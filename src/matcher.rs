@@ -821,7 +821,7 @@ examples = ["completed fetching node_stats metricset"]
         assert_eq!(report.failures.len(), 2);
         assert_eq!(
             report.failures[0].problem,
-            "classified as cause-refused (agent × refused)"
+            "classified as cause-refused (agent × refused): the line holds none of this rule's anchors"
         );
         assert!(report.failures[1].counter);
     }
