@@ -143,7 +143,36 @@ pub(crate) fn may_continue(raw: &[u8]) -> bool {
     if is_cri(inner) {
         return memchr::memchr(b' ', inner).is_some_and(|sp| inner.get(sp + 8) == Some(&b'P'));
     }
-    is_docker(inner) && memchr::memmem::find(inner, br#"\n","#).is_none()
+    is_docker(inner) && !docker_ends_line(inner)
+}
+
+/// Whether a Docker json-file entry surely holds a whole line: its first `log` value ends with an
+/// escaped newline, and nothing after it could be another `log` key (the decoder takes the last
+/// one) or an escaped key. Finding `\n",` anywhere is not enough: another field's value, or a
+/// `log` ending in an escaped backslash and an `n`, holds it too.
+fn docker_ends_line(line: &[u8]) -> bool {
+    let Some(value) = line.strip_prefix(br#"{"log":""#) else {
+        return false;
+    };
+    let mut i = 0;
+    let mut newline_end = None;
+    loop {
+        let Some(j) = value.get(i..).and_then(|v| memchr::memchr2(b'"', b'\\', v)) else {
+            return false;
+        };
+        let at = i + j;
+        if value[at] == b'\\' {
+            if value.get(at + 1) == Some(&b'n') {
+                newline_end = Some(at + 2);
+            }
+            i = at + 2;
+            continue;
+        }
+        let rest = &value[at + 1..];
+        return newline_end == Some(at)
+            && memchr::memchr(b'\\', rest).is_none()
+            && memchr::memmem::find(rest, b"log").is_none();
+    }
 }
 
 /// Joins the decoded parts of one split line (CRI `P` parts and their closing `F`, Docker's
@@ -593,6 +622,27 @@ mod tests {
             // What the raw check says agrees with the decoder.
             assert_eq!(decode(line).part == Part::Partial, continues, "{shown}");
         }
+    }
+
+    #[test]
+    fn may_continue_never_says_no_to_a_docker_piece() {
+        for line in [
+            // Another field's value ends with a newline (found by fuzzing: the chunked scan cut
+            // the piece from its next line, the whole scan joined them).
+            &br#"{"log":"HTTP error 401","":"\n","stream":""}"#[..],
+            // The log ends with an escaped backslash and an `n`, not a newline.
+            br#"{"log":"C:\\n","stream":"stderr"}"#,
+            // The decoder takes the last `log`.
+            br#"{"log":"whole\n","log":"piece","stream":"stderr"}"#,
+            br#"{"log":"whole\n","l\u006fg":"piece","stream":"stderr"}"#,
+        ] {
+            let shown = String::from_utf8_lossy(line);
+            assert_eq!(decode(line).part, Part::Partial, "{shown}");
+            assert!(may_continue(line), "{shown}");
+        }
+        let whole = br#"{"log":"C:\\\n","stream":"stderr","time":"2025-10-14T09:15:06Z"}"#;
+        assert_eq!(decode(whole).part, Part::Full);
+        assert!(!may_continue(whole));
     }
 
     #[test]
