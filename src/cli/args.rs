@@ -31,7 +31,8 @@ pub struct Args {
 /// Options every command takes.
 #[derive(Debug, clap::Args)]
 pub struct Common {
-    /// Output format: a report for people, one JSON document, or NDJSON events as they happen.
+    /// Output format: a report for people, one JSON document, NDJSON events as they happen, or
+    /// Markdown for a ticket.
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
@@ -149,6 +150,8 @@ pub enum Format {
     Json,
     /// One JSON event per failing line, then a summary.
     Ndjson,
+    /// A report to paste into a support ticket or a GitHub issue.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

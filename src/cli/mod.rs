@@ -13,7 +13,9 @@ use clap::Parser;
 
 use crate::drive::{self, RunOptions};
 use crate::matcher::Matcher;
-use crate::report::{self, Document, HumanPrinter, JsonPrinter, NdjsonPrinter, Observer, Style};
+use crate::report::{
+    self, Document, HumanPrinter, JsonPrinter, MarkdownPrinter, NdjsonPrinter, Observer, Style,
+};
 use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanOptions;
 use crate::source::Input;
@@ -333,6 +335,7 @@ fn watch_cmd(cfg: &Config, w: drive::WatchOptions) -> anyhow::Result<i32> {
         Format::Human => Box::new(HumanPrinter::new(stdout, cfg.style, set, false)),
         Format::Json => Box::new(JsonPrinter::new(stdout)),
         Format::Ndjson => Box::new(NdjsonPrinter::new(stdout, set, true)),
+        Format::Markdown => Box::new(MarkdownPrinter::new(stdout)),
     };
     let opts = RunOptions {
         scan: ScanOptions {
@@ -369,6 +372,7 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
         Format::Human => Box::new(HumanPrinter::new(stdout, cfg.style, set, reads_stdin)),
         Format::Json => Box::new(JsonPrinter::new(stdout)),
         Format::Ndjson => Box::new(NdjsonPrinter::new(stdout, set, reads_stdin)),
+        Format::Markdown => Box::new(MarkdownPrinter::new(stdout)),
     };
     let opts = RunOptions {
         scan: ScanOptions {
@@ -496,7 +500,7 @@ fn rules_cmd(cfg: &Config, args: &Args, command: RulesCommand) -> anyhow::Result
     let set = cfg.matcher.rules();
     let mut out = io::stdout().lock();
     match command {
-        RulesCommand::List if cfg.format != Format::Human => {
+        RulesCommand::List if matches!(cfg.format, Format::Json | Format::Ndjson) => {
             // One JSON document (`--format json`) or one rule per line (`ndjson`).
             let rows: Vec<serde_json::Value> = set
                 .rules

@@ -8,6 +8,7 @@
 mod escape;
 mod human;
 mod json;
+mod markdown;
 mod observe;
 
 pub(crate) use escape::for_terminal;
@@ -22,7 +23,7 @@ use crate::rules::{fill_template, Component, RuleSet, Severity};
 pub use human::{explain, print_human, Style};
 pub use json::write_problem;
 pub use json::{print_json, print_summary_line};
-pub use observe::{HumanPrinter, JsonPrinter, NdjsonPrinter, Observer};
+pub use observe::{HumanPrinter, JsonPrinter, MarkdownPrinter, NdjsonPrinter, Observer};
 
 /// The version of the JSON document's shape.
 pub const FORMAT_VERSION: u32 = 1;

@@ -226,6 +226,27 @@ impl<W: Write> Observer for JsonPrinter<W> {
     }
 }
 
+/// A Markdown report at the end (`--format markdown`), for a ticket.
+pub struct MarkdownPrinter<W: Write> {
+    out: BufWriter<W>,
+}
+
+impl<W: Write> MarkdownPrinter<W> {
+    /// A printer writing to `out`.
+    pub fn new(out: W) -> Self {
+        MarkdownPrinter {
+            out: BufWriter::new(out),
+        }
+    }
+}
+
+impl<W: Write> Observer for MarkdownPrinter<W> {
+    fn finish(&mut self, doc: &Document) -> io::Result<()> {
+        super::markdown::print_markdown(&mut self.out, doc)?;
+        self.out.flush()
+    }
+}
+
 /// NDJSON: a `match` line per failing line as it is found, a `summary` line at the end.
 pub struct NdjsonPrinter<'s, W: Write> {
     out: BufWriter<W>,

@@ -42,3 +42,15 @@ fn json_report_of_an_export_dns_failure() {
 fn json_report_of_a_cluster_crash_loop() {
     insta::assert_json_snapshot!(json("cluster-401-ecs-crashloop.log"), { ".version" => "[version]" });
 }
+
+#[test]
+fn markdown_report_of_a_registration_proxy_failure() {
+    let r = run(&[
+        "scan",
+        &fixture("registration-proxy-docker-json.log"),
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout);
+}
