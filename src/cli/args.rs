@@ -12,10 +12,13 @@ use crate::rules::Severity;
 /// With no command, faultline scans the paths it is given, or standard input:
 ///
 ///   docker logs autoops-otel-agent 2>&1 | faultline
+///
 ///   faultline agent.log support-bundle.zip
 ///
-/// Exit status: 0 no finding at or above --fail-on; 1 findings; 2 a usage error, a bad rule file,
-/// or an input that could not be read (the other inputs are still scanned and reported).
+/// Exit status: 0 no finding at or above --fail-on (with --fail-on failing: no connection failing
+/// at the end); 1 such findings (a failing connection); 2 a usage error, a bad rule file, or an
+/// input that could not be read (the other inputs are still scanned and reported). The human
+/// report's last line says which.
 #[derive(Debug, Parser)]
 #[command(name = "faultline", version, about, long_about, max_term_width = 100)]
 pub struct Args {
