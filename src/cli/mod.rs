@@ -270,7 +270,7 @@ fn exit_status(cfg: &Config, agg: &crate::findings::Aggregation, doc: &Document)
             EXIT_ERROR,
             format!(
                 "Exit status 2: {} could not be read.",
-                plural(agg.stats.errors, "input", "inputs")
+                report::plural(agg.stats.errors, "input", "inputs")
             ),
         );
     }
@@ -305,7 +305,7 @@ fn exit_status(cfg: &Config, agg: &crate::findings::Aggregation, doc: &Document)
                     EXIT_FINDINGS,
                     format!(
                         "Exit status 1: {} at or above --fail-on {level}.",
-                        plural(at, "finding", "findings")
+                        report::plural(at, "finding", "findings")
                     ),
                 )
             } else if below > 0 {
@@ -313,7 +313,7 @@ fn exit_status(cfg: &Config, agg: &crate::findings::Aggregation, doc: &Document)
                     EXIT_OK,
                     format!(
                         "Exit status 0: {} below --fail-on {level} (--fail-on failing exits 1 while a connection is failing).",
-                        plural(below, "finding", "findings")
+                        report::plural(below, "finding", "findings")
                     ),
                 )
             } else {
@@ -323,21 +323,22 @@ fn exit_status(cfg: &Config, agg: &crate::findings::Aggregation, doc: &Document)
     }
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn watch_cmd(cfg: &Config, w: drive::WatchOptions) -> anyhow::Result<i32> {
-    let interrupted = interrupt_flag();
+/// The printer of the chosen format; `live` when the input is followed as it comes (human
+/// announcements, NDJSON flushed per block).
+fn printer<'c>(cfg: &'c Config, live_human: bool, live_ndjson: bool) -> Box<dyn Observer + 'c> {
     let set = cfg.matcher.rules();
     let stdout = io::stdout().lock();
-    let mut observer: Box<dyn Observer + '_> = match cfg.format {
-        Format::Human => Box::new(HumanPrinter::new(stdout, cfg.style, set, false)),
+    match cfg.format {
+        Format::Human => Box::new(HumanPrinter::new(stdout, cfg.style, set, live_human)),
         Format::Json => Box::new(JsonPrinter::new(stdout)),
-        Format::Ndjson => Box::new(NdjsonPrinter::new(stdout, set, true)),
+        Format::Ndjson => Box::new(NdjsonPrinter::new(stdout, set, live_ndjson)),
         Format::Markdown => Box::new(MarkdownPrinter::new(stdout)),
-    };
-    let opts = RunOptions {
+    }
+}
+
+/// How the drivers read, from the validated settings.
+fn run_options(cfg: &Config) -> RunOptions {
+    RunOptions {
         scan: ScanOptions {
             since: cfg.since,
             until: cfg.until,
@@ -345,7 +346,29 @@ fn watch_cmd(cfg: &Config, w: drive::WatchOptions) -> anyhow::Result<i32> {
         events: cfg.format == Format::Ndjson,
         limits: Default::default(),
         text: cfg.text,
-    };
+    }
+}
+
+/// Prints the report of a finished run (with the problems met and why the exit status is what
+/// it is) and returns that status.
+fn finish(
+    cfg: &Config,
+    observer: &mut dyn Observer,
+    agg: &crate::findings::Aggregation,
+    problems: Vec<report::ProblemDoc>,
+) -> anyhow::Result<i32> {
+    let mut doc = Document::new(cfg.matcher.rules(), agg);
+    doc.problems = problems;
+    let (code, why) = exit_status(cfg, agg, &doc);
+    doc.exit = Some(why);
+    observer.finish(&doc)?;
+    Ok(code)
+}
+
+fn watch_cmd(cfg: &Config, w: drive::WatchOptions) -> anyhow::Result<i32> {
+    let interrupted = interrupt_flag();
+    let mut observer = printer(cfg, false, true);
+    let opts = run_options(cfg);
     let mut problems = Vec::new();
     let agg = {
         let mut keeping = BarSuspends {
@@ -355,34 +378,14 @@ fn watch_cmd(cfg: &Config, w: drive::WatchOptions) -> anyhow::Result<i32> {
         };
         drive::watch(&cfg.matcher, &opts, &w, &interrupted, &mut keeping)?
     };
-    let mut doc = Document::new(set, &agg);
-    doc.problems = problems;
-    let (code, why) = exit_status(cfg, &agg, &doc);
-    doc.exit = Some(why);
-    observer.finish(&doc)?;
-    Ok(code)
+    finish(cfg, observer.as_mut(), &agg, problems)
 }
 
 fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
     let interrupted = interrupt_flag();
     let reads_stdin = inputs.contains(&Input::Stdin);
-    let set = cfg.matcher.rules();
-    let stdout = io::stdout().lock();
-    let mut observer: Box<dyn Observer + '_> = match cfg.format {
-        Format::Human => Box::new(HumanPrinter::new(stdout, cfg.style, set, reads_stdin)),
-        Format::Json => Box::new(JsonPrinter::new(stdout)),
-        Format::Ndjson => Box::new(NdjsonPrinter::new(stdout, set, reads_stdin)),
-        Format::Markdown => Box::new(MarkdownPrinter::new(stdout)),
-    };
-    let opts = RunOptions {
-        scan: ScanOptions {
-            since: cfg.since,
-            until: cfg.until,
-        },
-        events: cfg.format == Format::Ndjson,
-        limits: Default::default(),
-        text: cfg.text,
-    };
+    let mut observer = printer(cfg, reads_stdin, reads_stdin);
+    let opts = run_options(cfg);
     let bar = (!reads_stdin && cfg.format == Format::Human && io::stderr().is_terminal())
         .then(progress_bar);
     let files = std::sync::atomic::AtomicU64::new(0);
@@ -421,12 +424,7 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
              stderr: pipe both streams, as in `docker logs autoops-otel-agent 2>&1 | faultline`.",
         );
     }
-    let mut doc = Document::new(set, &agg);
-    doc.problems = problems;
-    let (code, why) = exit_status(cfg, &agg, &doc);
-    doc.exit = Some(why);
-    observer.finish(&doc)?;
-    Ok(code)
+    finish(cfg, observer.as_mut(), &agg, problems)
 }
 
 /// An observer whose problems are printed with the progress bar out of the way, and kept for

@@ -66,7 +66,8 @@ impl Style {
     }
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
+/// `n` and the noun for it: `1 line`, `3 lines`.
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::findings::{Aggregation, Finding, Pos, Status};
 use crate::rules::{fill_template, Component, RuleSet, Severity};
 
+pub(crate) use human::plural;
 pub use human::{explain, print_human, Style};
 pub use json::write_problem;
 pub use json::{print_json, print_summary_line};
@@ -141,11 +142,6 @@ impl Document {
             problems: Vec::new(),
             exit: None,
         }
-    }
-
-    /// The worst severity among the findings.
-    pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
     }
 }
 
