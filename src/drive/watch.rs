@@ -406,7 +406,7 @@ impl Watch<'_> {
                     // (a deleted file's space is freed once it is closed).
                     self.read(i, true, observer)?;
                     let f = self.followers.remove(i);
-                    self.retire(&f);
+                    retire(&mut self.retired, &f);
                 }
             }
         }
@@ -513,19 +513,6 @@ impl Watch<'_> {
         (Position::default(), false)
     }
 
-    fn retire(&mut self, f: &Follower) {
-        if f.head.is_empty() {
-            return;
-        }
-        if self.retired.len() == RETIRED {
-            self.retired.remove(0);
-        }
-        self.retired.push(Retired {
-            head: f.head.clone(),
-            at: f.framer.position(),
-        });
-    }
-
     /// Reads follower `i` to its end; `last` when the file is let go after this (its unfinished
     /// last line counts).
     fn read(&mut self, i: usize, last: bool, observer: &mut dyn Observer) -> io::Result<()> {
@@ -547,19 +534,10 @@ impl Watch<'_> {
             f.filling = false;
         }
         if size < f.read_to() || rewritten {
-            let old = Retired {
-                head: f.head.clone(),
-                at: f.framer.position(),
-            };
+            retire(&mut self.retired, f);
             f.framer.reset();
             f.head.clear();
             f.file.seek(SeekFrom::Start(0))?;
-            if !old.head.is_empty() {
-                if self.retired.len() == RETIRED {
-                    self.retired.remove(0);
-                }
-                self.retired.push(old);
-            }
         }
         let f = &mut self.followers[i];
         let mut parts: Vec<Collector> = Vec::new();
@@ -689,6 +667,21 @@ fn own_output() -> Vec<FileId> {
         }
     }
     ids
+}
+
+/// Remembers where reading a file's content stopped (it was let go, or truncated), for a copy of
+/// it that may show up; the oldest of [`RETIRED`] is forgotten.
+fn retire(retired: &mut Vec<Retired>, f: &Follower) {
+    if f.head.is_empty() {
+        return;
+    }
+    if retired.len() == RETIRED {
+        retired.remove(0);
+    }
+    retired.push(Retired {
+        head: f.head.clone(),
+        at: f.framer.position(),
+    });
 }
 
 /// Whether `p` is the state file or one of its temporary files.

@@ -143,8 +143,7 @@ impl<W: Write> Observer for HumanPrinter<'_, W> {
                     was,
                     now,
                 } => match (was, now) {
-                    (_, Status::Recovered) => human::live_status(*component, *now, agg, self.style),
-                    (Status::Recovered, Status::Failing) => {
+                    (_, Status::Recovered) | (Status::Recovered, Status::Failing) => {
                         human::live_status(*component, *now, agg, self.style)
                     }
                     _ => continue,

@@ -109,36 +109,7 @@ pub struct Collector {
     pub agg: Aggregation,
     /// The match events, when kept.
     pub events: Option<Vec<MatchEvent>>,
-    cache: std::collections::HashMap<u64, Captured, BuildFx>,
-}
-
-/// Hashes the cache's keys, which are hashes already.
-#[derive(Debug, Default, Clone, Copy)]
-struct BuildFx;
-
-impl std::hash::BuildHasher for BuildFx {
-    type Hasher = Fx;
-    fn build_hasher(&self) -> Fx {
-        Fx(0)
-    }
-}
-
-/// Passes a `u64` key through.
-#[derive(Debug, Default)]
-struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
+    cache: std::collections::HashMap<u64, Captured>,
 }
 
 /// The values captured from one distinct failing line.
