@@ -311,7 +311,7 @@ mod tests {
     use super::*;
     use crate::scan::Collector;
 
-    fn ctx_run<T>(events: bool, f: impl FnOnce(&Ctx<'_>) -> T) -> T {
+    pub(super) fn ctx_run<T>(events: bool, f: impl FnOnce(&Ctx<'_>) -> T) -> T {
         let matcher = Matcher::new(crate::rules::RuleSet::builtin().unwrap());
         let opts = RunOptions {
             events,
@@ -371,7 +371,7 @@ mod tests {
 
     /// A reader that hands out the sizes given, in turn, and says `WouldBlock` between reads
     /// now and then (a live pipe).
-    struct Trickle<'a> {
+    pub(super) struct Trickle<'a> {
         data: &'a [u8],
         sizes: Vec<usize>,
         i: usize,
@@ -392,6 +392,42 @@ mod tests {
         }
     }
 
+    /// Reads `buf` through a [`Trickle`] of these sizes into a framer of `block` bytes, scanning
+    /// every block as the live driver does; returns what was collected and the framer.
+    pub(super) fn stream(
+        ctx: &Ctx<'_>,
+        buf: &[u8],
+        sizes: Vec<usize>,
+        block: usize,
+    ) -> (Collector, Framer) {
+        let mut reader = Trickle {
+            data: buf,
+            sizes,
+            i: 0,
+        };
+        let mut framer = Framer::new(block);
+        let mut total = Collector::new(true);
+        loop {
+            let (_, f) = fill(&mut framer, &mut reader, block);
+            scan_ready(
+                ctx,
+                &mut framer,
+                &Source::new("t", 0),
+                f.eof,
+                true,
+                &mut |p| {
+                    total.events.as_mut().unwrap().extend(p.events.unwrap());
+                    total.agg.merge(p.agg);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            if f.eof {
+                return (total, framer);
+            }
+        }
+    }
+
     #[test]
     fn a_stream_read_in_any_pieces_equals_the_static_scan() {
         ctx_run(true, |ctx| {
@@ -403,32 +439,7 @@ mod tests {
                 (vec![4096], 1 << 20),
                 (vec![77, 13], 512),
             ] {
-                let mut reader = Trickle {
-                    data: &buf,
-                    sizes: sizes.clone(),
-                    i: 0,
-                };
-                let mut framer = Framer::new(block);
-                let mut total = Collector::new(true);
-                loop {
-                    let (_, f) = fill(&mut framer, &mut reader, block);
-                    scan_ready(
-                        ctx,
-                        &mut framer,
-                        &Source::new("t", 0),
-                        f.eof,
-                        true,
-                        &mut |p| {
-                            total.events.as_mut().unwrap().extend(p.events.unwrap());
-                            total.agg.merge(p.agg);
-                            Ok(())
-                        },
-                    )
-                    .unwrap();
-                    if f.eof {
-                        break;
-                    }
-                }
+                let (total, framer) = stream(ctx, &buf, sizes.clone(), block);
                 assert_eq!(framer.lines(), 61);
                 let mut want_agg = want.agg.clone();
                 want_agg.stats.bytes = buf.len() as u64;
@@ -444,7 +455,6 @@ mod tests {
 #[cfg(test)]
 mod properties {
     use super::*;
-    use crate::scan::Collector;
     use proptest::prelude::*;
 
     /// Lines of every shape, failing and healthy, split and whole.
@@ -463,27 +473,6 @@ mod properties {
         "\u{1b}[31mbinary \u{0} junk\r",
     ];
 
-    struct Pieces<'a> {
-        data: &'a [u8],
-        sizes: Vec<usize>,
-        i: usize,
-    }
-
-    impl Read for Pieces<'_> {
-        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            self.i += 1;
-            if self.i % 4 == 0 {
-                return Err(io::ErrorKind::WouldBlock.into());
-            }
-            let n = self.sizes[self.i % self.sizes.len()]
-                .min(out.len())
-                .min(self.data.len());
-            out[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -501,29 +490,15 @@ mod properties {
                 buf.extend_from_slice(LINES[p].as_bytes());
                 buf.push(b'\n');
             }
-            let matcher = Matcher::new(crate::rules::RuleSet::builtin().unwrap());
-            let opts = RunOptions { events: true, ..RunOptions::default() };
-            let cancel = AtomicBool::new(false);
-            let ctx = Ctx { matcher: &matcher, opts: &opts, cancel: &cancel, progress: &|_, _| {} };
-            let source = Source::new("t", 0);
-            let (whole, _) = scan_parallel(&ctx, &buf, &source, 1, usize::MAX);
-            let (chunked, _) = scan_parallel(&ctx, &buf, &source, 1, chunk);
+            let (whole, chunked, streamed) = super::tests::ctx_run(true, |ctx| {
+                let source = Source::new("t", 0);
+                let (whole, _) = scan_parallel(ctx, &buf, &source, 1, usize::MAX);
+                let (chunked, _) = scan_parallel(ctx, &buf, &source, 1, chunk);
+                let (streamed, _) = super::tests::stream(ctx, &buf, sizes, block);
+                (whole, chunked, streamed)
+            });
             prop_assert_eq!(&chunked.agg, &whole.agg);
             prop_assert_eq!(&chunked.events, &whole.events);
-            let mut reader = Pieces { data: &buf, sizes, i: 0 };
-            let mut framer = Framer::new(block);
-            let mut streamed = Collector::new(true);
-            loop {
-                let (_, f) = fill(&mut framer, &mut reader, block);
-                scan_ready(&ctx, &mut framer, &source, f.eof, true, &mut |p| {
-                    streamed.events.as_mut().unwrap().extend(p.events.unwrap());
-                    streamed.agg.merge(p.agg);
-                    Ok(())
-                }).unwrap();
-                if f.eof {
-                    break;
-                }
-            }
             let mut want = whole.agg.clone();
             want.stats.bytes = buf.len() as u64;
             want.stats.lines = picks.len() as u64;

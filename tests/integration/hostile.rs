@@ -440,7 +440,7 @@ docs = "https://example.com/widgets"
 
 #[test]
 fn live_alerts_carry_the_safe_check() {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::Write;
     use std::process::Stdio;
 
     let mut child = crate::util::faultline()
@@ -451,15 +451,7 @@ fn live_alerts_carry_the_safe_check() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines() {
-            if tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = crate::util::lines_of(child.stdout.take().unwrap());
     // The proxy row, then the OSC 52 row; the pipe stays open so that alerts are live.
     let rows = [&ROWS[1], &ROWS[6]];
     for row in rows {
@@ -468,18 +460,11 @@ fn live_alerts_carry_the_safe_check() {
     stdin.flush().unwrap();
     let mut checks = Vec::new();
     let mut seen = Vec::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while checks.len() < rows.len() {
-        let left = deadline
-            .checked_duration_since(std::time::Instant::now())
-            .unwrap_or_else(|| panic!("no alerts within 20 s; saw:\n{}", seen.join("\n")));
-        let line = rx
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("no alerts within 20 s; saw:\n{}", seen.join("\n")));
-        if let Some(check) = line.trim_start().strip_prefix("check: ") {
-            checks.push(check.to_string());
-        }
-        seen.push(line);
+        seen.extend(crate::util::wait_for(&rx, "check: "));
+        let line = seen.last().unwrap().trim_start();
+        let check = line.strip_prefix("check: ").expect("a check line");
+        checks.push(check.to_string());
     }
     drop(stdin);
     let _ = child.wait();

@@ -2,7 +2,7 @@
 //! busy it is; a finished log piped in gets its report only; a closed output ends the run even
 //! when the input never does.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -34,15 +34,7 @@ impl Busy {
             .spawn()
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines() {
-                if tx.send(line.unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = crate::util::lines_of(child.stdout.take().unwrap());
         let (say, heard) = mpsc::channel::<&'static str>();
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
@@ -71,24 +63,7 @@ impl Busy {
 
     /// Waits for a stdout line containing `needle`, failing after 20 s; returns the lines seen.
     fn wait_for(&self, needle: &str) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut seen = Vec::new();
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    let done = line.contains(needle);
-                    seen.push(line);
-                    if done {
-                        return seen;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!(
-            "no line with {needle:?} within 20 s; saw:\n{}",
-            seen.join("\n")
-        );
+        crate::util::wait_for(&self.lines, needle)
     }
 
     /// Closes the pipe and returns the rest of stdout and the exit code.

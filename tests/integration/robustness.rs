@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 
 use crate::cli::PROXY_LINE;
-use crate::util::{faultline, run_stdin};
+use crate::util::{faultline, run_stdin, wait_for};
 
 #[test]
 fn binary_and_invalid_utf8_do_not_hide_a_failure() {
@@ -86,38 +86,8 @@ fn live() -> (
         .spawn()
         .unwrap();
     let stdin = child.stdin.take().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines() {
-            if tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = crate::util::lines_of(child.stdout.take().unwrap());
     (child, stdin, rx)
-}
-
-/// Waits for a line containing `needle`; panics after 20 s.
-fn wait_for(rx: &std::sync::mpsc::Receiver<String>, needle: &str) -> Vec<String> {
-    let mut seen = Vec::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                let done = line.contains(needle);
-                seen.push(line);
-                if done {
-                    return seen;
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    panic!(
-        "no line with {needle:?} within 20 s; saw:\n{}",
-        seen.join("\n")
-    );
 }
 
 #[test]

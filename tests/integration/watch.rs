@@ -4,7 +4,7 @@
 //! Every wait is on a condition with a deadline.
 
 use std::fs::{self, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
@@ -56,37 +56,10 @@ impl Watching {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
-        let (tx, out) = mpsc::channel();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        std::thread::spawn(move || {
-            for l in stdout.lines() {
-                if tx.send(l.unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
+        let out = crate::util::lines_of(child.stdout.take().unwrap());
         // Ready once the first pass is done: it says what it watches.
-        let (etx, erx) = mpsc::channel();
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        std::thread::spawn(move || {
-            for l in stderr.lines() {
-                if etx.send(l.unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let left = deadline
-                .checked_duration_since(Instant::now())
-                .expect("faultline watch did not say it was watching within 20 s");
-            let line = erx
-                .recv_timeout(left)
-                .expect("faultline watch said nothing");
-            if line.starts_with("faultline: watching") {
-                break;
-            }
-        }
+        let err = crate::util::lines_of(child.stderr.take().unwrap());
+        crate::util::wait_for(&err, "faultline: watching");
         Watching {
             child,
             out,
@@ -429,23 +402,7 @@ fn people_get_one_line_per_alert_and_the_report_at_the_end() {
     let log = dir.join("agent.log");
     append(&log, &[HEALTHY.into()]);
     let w = Watching::start_as("human", &[&log], &["--color", "never"]);
-    let next = |needle: &str| -> Vec<String> {
-        let mut seen = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match w.out.recv_timeout(left) {
-                Ok(line) => {
-                    let done = line.contains(needle);
-                    seen.push(line);
-                    if done {
-                        return seen;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!("no line with {needle:?} within 20 s; saw {seen:?}");
-    };
+    let next = |needle: &str| crate::util::wait_for(&w.out, needle);
     append(&log, &[failing(1), failing(2)]);
     let open = next("check: curl");
     assert!(open[0].starts_with("✗ registration · proxy: "), "{open:?}");
