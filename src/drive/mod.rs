@@ -133,18 +133,20 @@ fn peek(reader: &mut impl Read, n: usize) -> Vec<u8> {
         match reader.read(&mut head[got..]) {
             Ok(0) => break,
             Ok(k) => got += k,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if not_yet(&e) => {}
             Err(_) => break,
         }
     }
     head.truncate(got);
     head
+}
+
+/// Whether a live reader's error only means "nothing yet": read again.
+fn not_yet(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
 }
 
 /// A live reader made blocking (for a decompressor, which has no use for "nothing yet").
@@ -154,13 +156,7 @@ impl<R: Read> Read for Waiting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             match self.0.read(buf) {
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if not_yet(&e) => {}
                 r => return r,
             }
         }
