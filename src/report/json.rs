@@ -29,6 +29,7 @@ struct MatchLine<'a> {
     severity: Severity,
     title: &'a str,
     values: &'a std::collections::BTreeMap<String, String>,
+    text: &'a str,
 }
 
 /// Writes one `match` event as a single JSON line.
@@ -54,6 +55,7 @@ pub fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Re
         severity: e.failure.severity,
         title: &rule.title,
         values: &e.values,
+        text: &e.text,
     };
     serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")

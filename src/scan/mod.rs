@@ -98,6 +98,8 @@ pub struct MatchEvent {
     pub failure: Failure,
     /// Values captured from this line, secrets masked (shared by the events of identical lines).
     pub values: Arc<BTreeMap<String, String>>,
+    /// The line's decoded text, secrets masked (shared like `values`).
+    pub text: Arc<str>,
 }
 
 /// A [`Consumer`] that aggregates and, when asked to, also keeps a [`MatchEvent`] per failing
@@ -118,6 +120,7 @@ struct Captured {
     failure: Failure,
     text: String,
     values: Arc<BTreeMap<String, String>>,
+    masked: Arc<str>,
 }
 
 /// A quick hash of a line's text (FxHash's mixing, eight bytes at a time): it only picks the
@@ -154,12 +157,15 @@ impl Consumer for Collector {
     fn failure(&mut self, failure: &Failure, line: Failed<'_>) {
         if let Some(events) = &mut self.events {
             let hash = text_hash(line.text) ^ (failure.rule as u64).rotate_left(32);
-            let values = match self.cache.get(&hash) {
-                Some(c) if &c.failure == failure && c.text == line.text => c.values.clone(),
+            let (values, text) = match self.cache.get(&hash) {
+                Some(c) if &c.failure == failure && c.text == line.text => {
+                    (c.values.clone(), c.masked.clone())
+                }
                 hit => {
                     let mut values = BTreeMap::new();
                     (line.capture)(&mut values);
                     let values = Arc::new(values);
+                    let masked: Arc<str> = crate::mask::mask(line.text).into();
                     if hit.is_none() {
                         if self.cache.len() == CAPTURE_CACHE {
                             self.cache.clear();
@@ -170,16 +176,18 @@ impl Consumer for Collector {
                                 failure: failure.clone(),
                                 text: line.text.to_string(),
                                 values: values.clone(),
+                                masked: masked.clone(),
                             },
                         );
                     }
-                    values
+                    (values, masked)
                 }
             };
             events.push(MatchEvent {
                 at: line.at.clone(),
                 failure: failure.clone(),
                 values,
+                text,
             });
         }
         self.agg.add_failure(&line);

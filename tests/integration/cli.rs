@@ -89,6 +89,11 @@ fn ndjson_has_a_match_per_failing_line_then_a_summary() {
     // Each match names what its rule means, as the finding does.
     assert_eq!(lines[0]["title"], lines[3]["findings"][0]["title"]);
     assert!(!lines[0]["title"].as_str().unwrap().is_empty());
+    // And carries the line's decoded text.
+    assert_eq!(
+        lines[0]["text"],
+        serde_json::from_str::<serde_json::Value>(PROXY_LINE).unwrap()["msg"]
+    );
     assert_eq!(lines[3]["type"], "summary");
     assert_eq!(lines[3]["stats"]["failures"], 3);
 }

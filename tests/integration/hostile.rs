@@ -296,6 +296,11 @@ fn check_row(row: &Row) {
         .collect();
     let summary = events.last().expect("a summary");
     assert_eq!(summary["type"], "summary", "{}", row.name);
+    if !row.secrets.is_empty() {
+        // The match event carries the line, masked.
+        let text = events[0]["text"].as_str().unwrap_or_default();
+        assert!(text.contains(MASK), "{}: {text:?}", row.name);
+    }
     assert_eq!(checks_of(summary), checks, "{}", row.name);
 
     let human = run_stdin(&[], input.as_bytes());
