@@ -28,55 +28,63 @@ pub struct Args {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
-    pub common: Common,
+    pub scan: ScanArgs,
 }
 
-/// Options every command takes.
-#[derive(Debug, clap::Args)]
-pub struct Common {
-    /// Output format: a report for people, one JSON document, NDJSON events as they happen, or
-    /// Markdown for a ticket.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-
-    /// When to colour the human report (NO_COLOR is honoured with `auto`).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-
+/// Which rules to load: every command that classifies lines takes these.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RuleArgs {
     /// Add the rules of a TOML file (repeatable). A rule with the id of a built-in one replaces it.
-    #[arg(long = "rules", global = true, value_name = "FILE")]
+    #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
 
     /// Use only the rules given with --rules (and the user's rule files, unless
     /// --no-user-rules).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub no_builtin_rules: bool,
 
     /// Skip the user's rule files: the `*.toml` in `$XDG_CONFIG_HOME/faultline/rules/`
     /// (`~/.config/faultline/rules/`) and those `FAULTLINE_RULES` lists (separated by `:`).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub no_user_rules: bool,
+}
+
+/// How a scan reads and reports: the options of `scan`, `watch` and of faultline without a
+/// command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScanArgs {
+    /// Output format: a report for people, one JSON document, NDJSON events as they happen, or
+    /// Markdown for a ticket.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// When to colour the human report (NO_COLOR is honoured with `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 
     /// Keep only lines logged at or after TIME: RFC 3339 (2025-10-14T09:00:00Z), a local date and
     /// time without an offset (2025-10-14 09:00, read in the local time zone), a date, or an age
     /// (2h, 3d).
-    #[arg(long, global = true, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub since: Option<jiff::Timestamp>,
 
     /// Keep only lines logged at or before TIME: as for --since (an age such as 30m means that
     /// long ago).
-    #[arg(long, global = true, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub until: Option<jiff::Timestamp>,
 
     /// Scan binary files and archive members too (they are skipped by default).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub text: bool,
 
     /// When to exit with 1: a finding at least this severe (error, warning, info), or `failing`:
     /// exactly when some connection is failing at the end of the input (a recovered one is not).
     /// Exit 2 (an input could not be read, a usage error) wins over both.
-    #[arg(long, global = true, value_enum, default_value_t = FailOn::Error, value_name = "WHEN")]
+    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "WHEN")]
     pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -86,6 +94,8 @@ pub enum Command {
         /// Log files, directories (read recursively) and archives (.gz, .zip, .tar, .tar.gz,
         /// nested), recognised by their content.
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        scan: ScanArgs,
     },
     /// Follow log files like `tail -F`, across rotation and truncation, and alert once per
     /// problem, then a digest while it goes on, then when it recovers. Ctrl-C (or SIGTERM)
@@ -112,11 +122,18 @@ pub enum Command {
         /// 5 min").
         #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
         digest_interval: Duration,
+        #[command(flatten)]
+        scan: ScanArgs,
     },
     /// Explain an error code (HTTP_503, CLUSTER_ALREADY_CONNECTED, x509), a rule, a cause or a fix.
     Explain {
         /// What to explain.
         what: String,
+        /// When to colour the explanation (NO_COLOR is honoured with `auto`).
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+        #[command(flatten)]
+        rules: RuleArgs,
     },
     /// List, test or show the anchors of the rules.
     Rules {
@@ -135,14 +152,93 @@ pub enum Command {
 #[derive(Debug, Clone, Subcommand)]
 pub enum RulesCommand {
     /// List every rule with its component, cause, code and origin.
-    List,
+    List {
+        /// A table, one JSON array, or one JSON object per rule a line.
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
     /// Check that every rule's examples classify as that rule (exit 1 if one does not).
     Test {
         /// Rule files to test (with the built-in rules loaded too); none tests the built-in set.
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        rules: RuleArgs,
     },
     /// Print the literal anchors the prefilter searches for, one per line (for `rg -F -f`).
-    Anchors,
+    Anchors {
+        /// One anchor a line, one JSON array, or one JSON string a line.
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// For people (and `rg -F -f`).
+    Human,
+    /// One JSON document.
+    Json,
+    /// One JSON value a line.
+    Ndjson,
+}
+
+/// Moves the options written before a command to after it (`faultline --format json scan x` is
+/// `faultline scan --format json x`), so that each command takes exactly its own options and
+/// one that does not apply to it is refused by name instead of ignored. Stops at `--` and at
+/// the first argument that is not an option: a path, or the command itself.
+pub fn hoist_options(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut cmd = <Args as clap::CommandFactory>::command();
+    cmd.build();
+    let takes_value = |name: &str| {
+        cmd.get_arguments().any(|a| {
+            a.get_long() == Some(name)
+                && a.get_num_args().is_some_and(|n| n.takes_values())
+                && !matches!(a.get_action(), clap::ArgAction::SetTrue)
+        })
+    };
+    let mut i = 1;
+    while i < args.len() {
+        let Some(arg) = args[i].to_str() else { break };
+        if arg == "--" || !arg.starts_with('-') || arg == "-" {
+            break;
+        }
+        if let Some(long) = arg.strip_prefix("--") {
+            if !long.contains('=') && takes_value(long) {
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    // `i` is the first argument that is not an option: move the options before it behind the
+    // command path it starts (`rules list`), if it is a command.
+    let mut sub = Some(&cmd);
+    let mut end = i;
+    while let Some(c) = sub {
+        let next = args
+            .get(end)
+            .and_then(|a| a.to_str())
+            .and_then(|name| c.find_subcommand(name));
+        match next {
+            Some(n) => {
+                sub = Some(n);
+                end += 1;
+            }
+            None => sub = None,
+        }
+    }
+    if i == 1 || end == i {
+        return args;
+    }
+    let mut out = Vec::with_capacity(args.len());
+    out.push(args[0].clone());
+    out.extend_from_slice(&args[i..end]);
+    out.extend_from_slice(&args[1..i]);
+    out.extend_from_slice(&args[end..]);
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -279,6 +375,39 @@ mod tests {
             "{three_days}"
         );
         assert!(parse_time("yesterday-ish").is_err());
+    }
+
+    #[test]
+    fn options_before_a_command_move_behind_it() {
+        let hoist = |args: &str| {
+            hoist_options(args.split(' ').map(Into::into).collect())
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(
+            hoist("faultline --format json scan a.log"),
+            "faultline scan --format json a.log"
+        );
+        assert_eq!(
+            hoist("faultline --text --rules r.toml rules test x.toml"),
+            "faultline rules test --text --rules r.toml x.toml"
+        );
+        assert_eq!(
+            hoist("faultline --format=json explain x"),
+            "faultline explain --format=json x"
+        );
+        // A path is not a command; `--` and values are left alone.
+        for same in [
+            "faultline --format json agent.log",
+            "faultline --format scan",
+            "faultline -- scan",
+            "faultline scan --format json",
+            "faultline --since 2h",
+        ] {
+            assert_eq!(hoist(same), same);
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanOptions;
 use crate::source::Input;
 
-use args::{Args, Command, Format, RulesCommand};
+use args::{Args, ColorChoice, Command, Format, ListFormat, RuleArgs, RulesCommand, ScanArgs};
 
 /// No finding at or above `--fail-on`.
 pub const EXIT_OK: i32 = 0;
@@ -31,6 +31,7 @@ pub const EXIT_ERROR: i32 = 2;
 
 /// Runs faultline with these arguments and returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args = args::hoist_options(args.into_iter().collect());
     let args = match Args::try_parse_from(args) {
         Ok(args) => args,
         Err(e) => {
@@ -67,7 +68,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// Validated settings shared by the subcommands.
+/// Validated settings of a scan (`scan`, `watch`, or no command).
 struct Config {
     matcher: Matcher,
     format: Format,
@@ -79,58 +80,71 @@ struct Config {
     text: bool,
 }
 
-fn config(args: &Args) -> anyhow::Result<Config> {
-    let mut set = if args.common.no_builtin_rules {
+/// The rule set the options name: built-in, the user's files, then `--rules`.
+fn rule_set(args: &RuleArgs, extra: &[std::path::PathBuf]) -> anyhow::Result<RuleSet> {
+    let mut set = if args.no_builtin_rules {
         RuleSet::default()
     } else {
         RuleSet::builtin().context("the built-in rules are broken (a bug in faultline)")?
     };
-    if !args.common.no_user_rules {
+    if !args.no_user_rules {
         for path in user_rule_files()? {
             set.merge(RuleSet::load(&path)?);
         }
     }
-    for path in &args.common.rules {
+    for path in args.rules.iter().chain(extra) {
         set.merge(RuleSet::load(path)?);
     }
     set.check_references()?;
-    if let (Some(since), Some(until)) = (args.common.since, args.common.until) {
+    if set.rules.is_empty() {
+        anyhow::bail!(
+            "no rules to classify lines with: --no-builtin-rules needs at least one --rules FILE"
+        );
+    }
+    Ok(set)
+}
+
+/// The matcher of the rules the options name.
+fn matcher(args: &RuleArgs) -> anyhow::Result<Matcher> {
+    Ok(Matcher::new(rule_set(args, &[])?))
+}
+
+fn style(color: ColorChoice) -> Style {
+    let color = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    Style { color }
+}
+
+fn config(args: &ScanArgs) -> anyhow::Result<Config> {
+    if let (Some(since), Some(until)) = (args.since, args.until) {
         if since > until {
             anyhow::bail!(
                 "--since ({since}) is after --until ({until}): no line can be in that window"
             );
         }
     }
-    if set.rules.is_empty() {
-        anyhow::bail!(
-            "no rules to classify lines with: --no-builtin-rules needs at least one --rules FILE"
-        );
-    }
-    let color = match args.common.color {
-        args::ColorChoice::Always => true,
-        args::ColorChoice::Never => false,
-        args::ColorChoice::Auto => {
-            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
     Ok(Config {
-        matcher: Matcher::new(set),
-        format: args.common.format,
-        style: Style { color },
-        fail_on: args.common.fail_on.severity(),
-        since: args.common.since,
-        until: args.common.until,
-        text: args.common.text,
+        matcher: matcher(&args.rules)?,
+        format: args.format,
+        style: style(args.color),
+        fail_on: args.fail_on.severity(),
+        since: args.since,
+        until: args.until,
+        text: args.text,
     })
 }
 
 fn dispatch(args: Args) -> anyhow::Result<i32> {
-    let command = args.command.clone();
-    let cfg = config(&args)?;
-    match command {
+    match args.command {
         // `faultline agent.log bundle.zip`: paths without `scan`, as `rg PATTERN PATH` reads.
-        None if !args.paths.is_empty() => scan_cmd(&cfg, inputs_of(args.paths.clone())),
+        None if !args.paths.is_empty() => scan_cmd(&config(&args.scan)?, inputs_of(args.paths)),
         None => {
+            let cfg = config(&args.scan)?;
             if io::stdin().is_terminal() {
                 say(
                     "faultline: nothing to read. Pipe the agent's log in, or name files:\n  \
@@ -142,7 +156,8 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
             }
             scan_cmd(&cfg, vec![Input::Stdin])
         }
-        Some(Command::Scan { paths }) => {
+        Some(Command::Scan { paths, scan }) => {
+            let cfg = config(&scan)?;
             let inputs: Vec<Input> = if paths.is_empty() {
                 if io::stdin().is_terminal() {
                     say("faultline: scan needs a file, or a log piped into it (`-` reads stdin).");
@@ -161,8 +176,9 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
             poll,
             poll_interval,
             digest_interval,
+            scan,
         }) => watch_cmd(
-            &cfg,
+            &config(&scan)?,
             drive::WatchOptions {
                 targets: paths,
                 from_start,
@@ -172,13 +188,10 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
                 digest_interval,
             },
         ),
-        Some(Command::Explain { .. }) if cfg.format != Format::Human => {
-            say("faultline: explain prints text for people; --format json and ndjson apply to scan, watch, `rules list` and `rules anchors`.");
-            Ok(EXIT_ERROR)
-        }
-        Some(Command::Explain { what }) => {
+        Some(Command::Explain { what, color, rules }) => {
+            let matcher = matcher(&rules)?;
             let mut out = io::stdout().lock();
-            if report::explain(&mut out, cfg.matcher.rules(), &what, cfg.style)? {
+            if report::explain(&mut out, matcher.rules(), &what, style(color))? {
                 Ok(EXIT_OK)
             } else {
                 say(&format!(
@@ -189,7 +202,7 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
                 Ok(EXIT_ERROR)
             }
         }
-        Some(Command::Rules { command }) => rules_cmd(&cfg, &args, command),
+        Some(Command::Rules { command }) => rules_cmd(command),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Args as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "faultline", &mut io::stdout().lock());
@@ -494,11 +507,12 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar
 }
 
-fn rules_cmd(cfg: &Config, args: &Args, command: RulesCommand) -> anyhow::Result<i32> {
-    let set = cfg.matcher.rules();
+fn rules_cmd(command: RulesCommand) -> anyhow::Result<i32> {
     let mut out = io::stdout().lock();
     match command {
-        RulesCommand::List if matches!(cfg.format, Format::Json | Format::Ndjson) => {
+        RulesCommand::List { format, rules } if format != ListFormat::Human => {
+            let matcher = matcher(&rules)?;
+            let set = matcher.rules();
             // One JSON document (`--format json`) or one rule per line (`ndjson`).
             let rows: Vec<serde_json::Value> = set
                 .rules
@@ -521,7 +535,7 @@ fn rules_cmd(cfg: &Config, args: &Args, command: RulesCommand) -> anyhow::Result
                     })
                 })
                 .collect();
-            if cfg.format == Format::Json {
+            if format == ListFormat::Json {
                 serde_json::to_writer_pretty(&mut out, &rows)?;
                 writeln!(out)?;
             } else {
@@ -532,7 +546,9 @@ fn rules_cmd(cfg: &Config, args: &Args, command: RulesCommand) -> anyhow::Result
             }
             Ok(EXIT_OK)
         }
-        RulesCommand::List => {
+        RulesCommand::List { rules, .. } => {
+            let matcher = matcher(&rules)?;
+            let set = matcher.rules();
             writeln!(
                 out,
                 "{:<44} {:<8} {:<13} {:<22} {:<28} DEFINED AT",
@@ -559,40 +575,37 @@ fn rules_cmd(cfg: &Config, args: &Args, command: RulesCommand) -> anyhow::Result
                 out,
                 "{} rules, {} anchors, {} fixes, {} codes",
                 set.rules.len(),
-                cfg.matcher.anchors().len(),
+                matcher.anchors().len(),
                 set.fixes.len(),
                 set.codes.len()
             )?;
             Ok(EXIT_OK)
         }
-        RulesCommand::Anchors if cfg.format == Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &cfg.matcher.anchors())?;
-            writeln!(out)?;
-            Ok(EXIT_OK)
-        }
-        RulesCommand::Anchors => {
-            for a in cfg.matcher.anchors() {
-                writeln!(out, "{a}")?;
-            }
-            Ok(EXIT_OK)
-        }
-        RulesCommand::Test { files } => {
-            // The files given are already merged into the set (with the built-in rules unless
-            // --no-builtin-rules); test their rules, or the built-in ones when none is given.
-            let mut set_with_files = None;
-            if !files.is_empty() {
-                let mut merged = if args.common.no_builtin_rules {
-                    RuleSet::default()
-                } else {
-                    RuleSet::builtin()?
-                };
-                for f in args.common.rules.iter().chain(files.iter()) {
-                    merged.merge(RuleSet::load(f)?);
+        RulesCommand::Anchors { format, rules } => {
+            let matcher = matcher(&rules)?;
+            match format {
+                ListFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &matcher.anchors())?;
+                    writeln!(out)?;
                 }
-                merged.check_references()?;
-                set_with_files = Some(Matcher::new(merged));
+                ListFormat::Ndjson => {
+                    for a in matcher.anchors() {
+                        serde_json::to_writer(&mut out, a)?;
+                        writeln!(out)?;
+                    }
+                }
+                ListFormat::Human => {
+                    for a in matcher.anchors() {
+                        writeln!(out, "{a}")?;
+                    }
+                }
             }
-            let matcher = set_with_files.as_ref().unwrap_or(&cfg.matcher);
+            Ok(EXIT_OK)
+        }
+        RulesCommand::Test { files, rules } => {
+            // The files given are merged into the set (after the built-in rules unless
+            // --no-builtin-rules); test their rules, or the built-in ones when none is given.
+            let matcher = Matcher::new(rule_set(&rules, &files)?);
             let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
             let report = matcher.check_examples(|r| {
                 if names.is_empty() {

@@ -525,27 +525,85 @@ fn completions_and_a_man_page_come_from_the_command_line_definition() {
 }
 
 #[test]
-fn a_format_flag_is_honoured_or_refused_by_every_command() {
-    let r = run(&["--format", "json", "rules", "list"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let rules = r.json();
-    let rules = rules.as_array().expect("a JSON array of rules");
-    assert!(rules.len() > 40, "{}", rules.len());
-    assert!(rules
-        .iter()
-        .any(|x| x["id"] == "cause-proxy" && x["kind"] == "failure"));
+fn a_flag_is_honoured_or_refused_by_every_command() {
+    // Written before the command or after it, a flag reaches the command it applies to.
+    for args in [
+        ["--format", "json", "rules", "list"],
+        ["rules", "list", "--format", "json"],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        let rules = r.json();
+        let rules = rules.as_array().expect("a JSON array of rules");
+        assert!(rules.len() > 40, "{}", rules.len());
+        assert!(rules
+            .iter()
+            .any(|x| x["id"] == "cause-proxy" && x["kind"] == "failure"));
+    }
     let r = run(&["rules", "anchors", "--format", "json"]);
     assert_eq!(r.code, 0);
     assert!(r.json().as_array().unwrap().iter().all(|a| a.is_string()));
-    // A global flag before the command still reaches it.
     let fixture = crate::util::fixture("registration-proxy-docker-json.log");
-    let r = run(&["--format", "json", "scan", &fixture]);
+    let r = run(&[
+        "--format",
+        "json",
+        "--since",
+        "2020-01-01",
+        "scan",
+        &fixture,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.json()["components"]["registration"], "failing");
-    // explain has no JSON form: refused, not ignored.
-    let r = run(&["explain", "proxy", "--format", "json"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stdout.is_empty(), "{}", r.stdout);
-    assert!(r.stderr.contains("explain prints text"), "{}", r.stderr);
+    // A flag that does not apply is refused by name, whichever side of the command it is on,
+    // and the command's help lists only what it takes.
+    for args in [
+        vec!["explain", "proxy", "--format", "json"],
+        vec!["--since", "2h", "explain", "proxy"],
+        vec!["explain", "proxy", "--fail-on", "warning"],
+        vec!["rules", "test", "--text"],
+        vec!["--format", "json", "man"],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stdout);
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+        let flag = args.iter().find(|a| a.starts_with("--")).unwrap();
+        assert!(
+            r.stderr.contains(&format!("unexpected argument '{flag}'")),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    let help = run(&["explain", "-h"]);
+    assert_eq!(help.code, 0);
+    for absent in ["--since", "--until", "--text", "--fail-on", "--format"] {
+        assert!(
+            !help.stdout.contains(absent),
+            "explain -h lists {absent}:\n{}",
+            help.stdout
+        );
+    }
+    for present in ["--rules", "--color"] {
+        assert!(
+            help.stdout.contains(present),
+            "explain -h lacks {present}:\n{}",
+            help.stdout
+        );
+    }
+    let help = run(&["scan", "-h"]);
+    for present in [
+        "--since",
+        "--until",
+        "--text",
+        "--fail-on",
+        "--format",
+        "--rules",
+    ] {
+        assert!(
+            help.stdout.contains(present),
+            "scan -h lacks {present}:\n{}",
+            help.stdout
+        );
+    }
 }
 
 #[test]
