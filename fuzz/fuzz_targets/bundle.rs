@@ -20,7 +20,7 @@ struct Drain {
 impl Visitor for Drain {
     fn content(&mut self, _name: &str, content: Content<'_>) -> io::Result<()> {
         match content {
-            Content::Static(b) => self.bytes += b.len() as u64,
+            Content::File(b) | Content::Static(b) => self.bytes += b.len() as u64,
             Content::Stream(r) => {
                 let mut buf = [0u8; 8192];
                 loop {

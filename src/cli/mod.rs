@@ -401,14 +401,10 @@ fn scan_cmd(cfg: &Config, inputs: Vec<Input>) -> anyhow::Result<i32> {
     let opts = run_options(cfg);
     let bar = (!reads_stdin && cfg.format == Format::Human && io::stderr().is_terminal())
         .then(progress_bar);
-    let files = std::sync::atomic::AtomicU64::new(0);
-    let progress = |bytes: u64, done: u64| {
+    let counts = BarCounts::default();
+    let progress = |p: drive::Progress| {
         if let Some(bar) = &bar {
-            bar.inc(bytes);
-            if done > 0 {
-                let n = files.fetch_add(done, Ordering::Relaxed) + done;
-                bar.set_message(format!("{n} {}", if n == 1 { "file" } else { "files" }));
-            }
+            counts.show(bar, p);
         }
     };
     let mut problems = Vec::new();
@@ -493,6 +489,7 @@ impl Observer for BarSuspends<'_> {
     }
 }
 
+/// A spinner until the size of the inputs is known, then a bar of the bytes read.
 fn progress_bar() -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
@@ -505,6 +502,52 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar.set_message("0 files");
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
+}
+
+/// What the progress bar counts besides its position (the bytes of the named files read).
+#[derive(Default)]
+struct BarCounts {
+    files: std::sync::atomic::AtomicU64,
+    scanned: std::sync::atomic::AtomicU64,
+}
+
+impl BarCounts {
+    fn show(&self, bar: &indicatif::ProgressBar, p: drive::Progress) {
+        let message = |files: u64, scanned: u64| {
+            let text = if scanned == 0 {
+                String::new()
+            } else {
+                format!(" · {} of text", indicatif::HumanBytes(scanned))
+            };
+            format!(
+                "{files} {}{text}",
+                if files == 1 { "file" } else { "files" }
+            )
+        };
+        match p {
+            drive::Progress::Total(0) => {}
+            drive::Progress::Total(n) => {
+                bar.set_length(n);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} [{bar:24}] {percent:>3}% {bytes}/{total_bytes} · {msg} · \
+                         {binary_bytes_per_sec} · {elapsed}, about {eta} left",
+                    )
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+                );
+            }
+            drive::Progress::Read(n) => bar.inc(n),
+            drive::Progress::Scanned(n) => {
+                let scanned = self.scanned.fetch_add(n, Ordering::Relaxed) + n;
+                bar.set_message(message(self.files.load(Ordering::Relaxed), scanned));
+            }
+            drive::Progress::Done => {
+                let files = self.files.fetch_add(1, Ordering::Relaxed) + 1;
+                bar.set_message(message(files, self.scanned.load(Ordering::Relaxed)));
+            }
+        }
+    }
 }
 
 fn rules_cmd(command: RulesCommand) -> anyhow::Result<i32> {

@@ -11,7 +11,9 @@ use std::sync::mpsc::{channel, Sender};
 
 use rayon::prelude::*;
 
-use super::{deliver, fill, scan_parallel, scan_ready, Ctx, BLOCK, CHUNK, EVENT_CHUNK, MAX_CHUNK};
+use super::{
+    deliver, fill, scan_parallel, scan_ready, Ctx, Progress, BLOCK, CHUNK, EVENT_CHUNK, MAX_CHUNK,
+};
 use crate::findings::{Aggregation, Source};
 use crate::report::Observer;
 use crate::scan::{Collector, Framer};
@@ -58,7 +60,9 @@ pub(super) fn scan_files(
                             sources: 0,
                             split_blocks,
                         };
-                        opener.visit_file(path, name, &mut v);
+                        opener.visit_file_reporting(path, name, &mut v, &|n| {
+                            (ctx.progress)(Progress::Read(n))
+                        });
                     }
                     let _ = tx.send((i, Msg::Done));
                 });
@@ -177,8 +181,9 @@ impl FileVisitor<'_> {
     }
 
     /// Scans a buffer that is all there: in one parallel pass, or, when events are kept, in
-    /// windows of a few chunks whose results go out as each window is done.
-    fn scan_static(&mut self, bytes: &[u8], source: &Source) {
+    /// windows of a few chunks whose results go out as each window is done. `file` when they are
+    /// a named file's own bytes (each chunk scanned is then that much of the file read).
+    fn scan_static(&mut self, bytes: &[u8], source: &Source, file: bool) {
         let ctx = self.ctx;
         let threads = rayon::current_num_threads();
         let (chunk, window) = if ctx.opts.events {
@@ -194,11 +199,17 @@ impl FileVisitor<'_> {
             if ctx.cancelled() {
                 break;
             }
-            let (mut part, newlines) = scan_parallel(ctx, &bytes[s..e], source, line, chunk);
+            let progress = |n| {
+                (ctx.progress)(Progress::Scanned(n));
+                if file {
+                    (ctx.progress)(Progress::Read(n));
+                }
+            };
+            let (mut part, newlines) =
+                scan_parallel(ctx, &bytes[s..e], source, line, chunk, &progress);
             line += newlines;
             part.agg.stats.bytes = (e - s) as u64;
             part.agg.stats.lines = newlines;
-            (ctx.progress)((e - s) as u64, 0);
             self.emit(Msg::Part(Box::new(part)));
         }
         let unterminated = !bytes.is_empty() && !bytes.ends_with(b"\n");
@@ -216,7 +227,7 @@ impl FileVisitor<'_> {
         let mut error = None;
         loop {
             let (bytes, f) = fill(&mut framer, reader, BLOCK);
-            (ctx.progress)(bytes, 0);
+            (ctx.progress)(Progress::Scanned(bytes));
             let mut parts = Vec::new();
             scan_ready(ctx, &mut framer, source, f.eof, split, &mut |p| {
                 parts.push(p);
@@ -254,13 +265,17 @@ impl Visitor for FileVisitor<'_> {
         let source = Source::new(name, self.sources);
         self.sources += 1;
         let result = match content {
+            Content::File(bytes) => {
+                self.scan_static(bytes, &source, true);
+                Ok(())
+            }
             Content::Static(bytes) => {
-                self.scan_static(bytes, &source);
+                self.scan_static(bytes, &source, false);
                 Ok(())
             }
             Content::Stream(reader) => self.scan_stream(reader, &source),
         };
-        (self.ctx.progress)(0, 1);
+        (self.ctx.progress)(Progress::Done);
         result
     }
 

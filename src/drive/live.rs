@@ -6,7 +6,7 @@
 
 use std::io;
 
-use super::{deliver, fill, scan_ready, Ctx, BLOCK};
+use super::{deliver, fill, scan_ready, Ctx, Progress, BLOCK};
 use crate::findings::{Aggregation, Source};
 use crate::report::Observer;
 use crate::scan::Framer;
@@ -23,7 +23,7 @@ pub(super) fn scan_stdin(
     let mut framer = Framer::new(BLOCK);
     loop {
         let (bytes, f) = fill(&mut framer, &mut reader, BLOCK);
-        (ctx.progress)(bytes, 0);
+        (ctx.progress)(Progress::Scanned(bytes));
         scan_ready(ctx, &mut framer, source, f.eof, true, &mut |part| {
             deliver(part, total, observer)
         })?;

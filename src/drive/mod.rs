@@ -55,8 +55,21 @@ struct Ctx<'a> {
     opts: &'a RunOptions,
     /// Set by Ctrl-C, or when the output is closed: stop reading, keep what was read.
     cancel: &'a AtomicBool,
-    /// Bytes read and inputs finished, for a progress bar; called from any thread.
-    progress: &'a (dyn Fn(u64, u64) + Sync),
+    /// What a progress bar shows; called from any thread.
+    progress: &'a (dyn Fn(Progress) + Sync),
+}
+
+/// What a driver tells a progress bar as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The size of the named files together, once they are listed: what `Read` adds up to.
+    Total(u64),
+    /// This many more bytes of the named files were read (compressed bytes for an archive).
+    Read(u64),
+    /// This many more bytes of text were scanned (decompressed).
+    Scanned(u64),
+    /// One more input is finished.
+    Done,
 }
 
 impl Ctx<'_> {
@@ -75,7 +88,7 @@ pub fn run(
     inputs: &[Input],
     opts: &RunOptions,
     cancel: &Arc<AtomicBool>,
-    progress: &(dyn Fn(u64, u64) + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
     observer: &mut dyn Observer,
 ) -> io::Result<Aggregation> {
     let ctx = Ctx {
@@ -89,6 +102,13 @@ pub fn run(
         total.stats.errors += 1;
         observer.problem(name, message, true);
     });
+    if !items.contains(&Item::Stdin) {
+        let size = |i: &Item| match i {
+            Item::File { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
+            Item::Stdin => 0,
+        };
+        progress(Progress::Total(items.iter().map(size).sum()));
+    }
     let mut rest: &[Item] = &items;
     while !rest.is_empty() && !ctx.cancelled() {
         if rest[0] == Item::Stdin {
@@ -185,13 +205,15 @@ fn deliver(
 
 /// Scans a buffer of complete lines in line-aligned chunks of about `chunk` bytes on the thread
 /// pool, numbering lines from `first_line`, and merges the chunks in input order: the result is
-/// the same as one sequential scan. Returns it with the buffer's newline count.
+/// the same as one sequential scan. Returns it with the buffer's newline count. `scanned` hears
+/// of each chunk's size when it is done (for a progress bar).
 fn scan_parallel(
     ctx: &Ctx<'_>,
     buf: &[u8],
     source: &Source,
     first_line: u64,
     chunk: usize,
+    scanned: &(dyn Fn(u64) + Sync),
 ) -> (Collector, u64) {
     let bounds = chunk_bounds(buf, chunk);
     let scan = |s: usize, e: usize, first: u64| {
@@ -208,6 +230,7 @@ fn scan_parallel(
             &mut c,
         );
         counts.add_to(&mut c.agg);
+        scanned((e - s) as u64);
         (c, counts.newlines)
     };
     if bounds.len() <= 1 {
@@ -293,7 +316,7 @@ fn scan_ready(
         } else {
             buf.len()
         };
-        let (mut part, newlines) = scan_parallel(ctx, buf, source, block.at.line, chunk);
+        let (mut part, newlines) = scan_parallel(ctx, buf, source, block.at.line, chunk, &|_| {});
         part.agg.stats.bytes = block.len as u64;
         part.agg.stats.lines = newlines;
         framer.advance(block, newlines);
@@ -318,7 +341,7 @@ mod tests {
             matcher: &matcher,
             opts: &opts,
             cancel: &cancel,
-            progress: &|_, _| {},
+            progress: &|_| {},
         };
         f(&ctx)
     }
@@ -346,7 +369,7 @@ mod tests {
 
     /// One sequential scan of the whole buffer.
     fn whole(ctx: &Ctx<'_>, buf: &[u8]) -> Collector {
-        let (c, _) = scan_parallel(ctx, buf, &Source::new("t", 0), 1, usize::MAX);
+        let (c, _) = scan_parallel(ctx, buf, &Source::new("t", 0), 1, usize::MAX, &|_| {});
         c
     }
 
@@ -357,7 +380,8 @@ mod tests {
             let want = whole(ctx, &buf);
             assert!(want.agg.stats.failures > 10, "{:?}", want.agg.stats);
             for chunk in [1, 7, 64, 150, 333, 1000, buf.len()] {
-                let (got, newlines) = scan_parallel(ctx, &buf, &Source::new("t", 0), 1, chunk);
+                let (got, newlines) =
+                    scan_parallel(ctx, &buf, &Source::new("t", 0), 1, chunk, &|_| {});
                 assert_eq!(newlines, 60, "chunk size {chunk}");
                 assert_eq!(got.agg, want.agg, "chunk size {chunk}");
                 assert_eq!(got.events, want.events, "chunk size {chunk}");
@@ -488,8 +512,8 @@ mod properties {
             }
             let (whole, chunked, streamed) = super::tests::ctx_run(true, |ctx| {
                 let source = Source::new("t", 0);
-                let (whole, _) = scan_parallel(ctx, &buf, &source, 1, usize::MAX);
-                let (chunked, _) = scan_parallel(ctx, &buf, &source, 1, chunk);
+                let (whole, _) = scan_parallel(ctx, &buf, &source, 1, usize::MAX, &|_| {});
+                let (chunked, _) = scan_parallel(ctx, &buf, &source, 1, chunk, &|_| {});
                 let (streamed, _) = super::tests::stream(ctx, &buf, sizes, block);
                 (whole, chunked, streamed)
             });

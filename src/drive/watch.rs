@@ -151,7 +151,7 @@ pub fn watch(
         matcher,
         opts,
         cancel,
-        progress: &|_, _| {},
+        progress: &|_| {},
     };
     let mut state = match &w.state {
         Some(path) => load_state(path)?,

@@ -52,7 +52,10 @@ impl Default for Limits {
 
 /// The bytes of one text stream.
 pub enum Content<'a> {
-    /// All of it, in memory or mapped: scanned in parallel chunks.
+    /// All of a named file's own bytes, mapped or read: scanned in parallel chunks (each of
+    /// them is also that much of the file read).
+    File(&'a [u8]),
+    /// All of it, in memory: scanned in parallel chunks.
     Static(&'a [u8]),
     /// A stream, read in blocks.
     Stream(&'a mut dyn Read),
@@ -145,12 +148,31 @@ impl Opener {
 
     /// Visits one file (not a directory): itself if it is text, or everything inside it.
     pub fn visit_file<V: Visitor>(&self, path: &Path, name: &str, v: &mut V) {
-        if let Err(e) = self.try_visit_file(path, name, v) {
+        self.visit_file_reporting(path, name, v, &|_| {});
+    }
+
+    /// As [`visit_file`](Opener::visit_file), telling `read` how many bytes of the file were
+    /// read as they are (a decompressor's input, a tar's blocks, a whole zip once done); a file
+    /// handed over as [`Content::File`] is the visitor's to count.
+    pub fn visit_file_reporting<V: Visitor>(
+        &self,
+        path: &Path,
+        name: &str,
+        v: &mut V,
+        read: &(dyn Fn(u64) + Sync),
+    ) {
+        if let Err(e) = self.try_visit_file(path, name, v, read) {
             v.problem(name, e.to_string(), !is_limit(&e));
         }
     }
 
-    fn try_visit_file<V: Visitor>(&self, path: &Path, name: &str, v: &mut V) -> io::Result<()> {
+    fn try_visit_file<V: Visitor>(
+        &self,
+        path: &Path,
+        name: &str,
+        v: &mut V,
+        read: &(dyn Fn(u64) + Sync),
+    ) -> io::Result<()> {
         // Only regular files are read: opening a FIFO blocks until a writer comes, and a device
         // such as /dev/zero never ends. Checked before opening, and again on the open file in
         // case the path was replaced in between (opened non-blocking, so a FIFO cannot hang).
@@ -170,6 +192,7 @@ impl Opener {
         file.rewind()?;
         match sniff(&head) {
             Kind::Gzip => {
+                let file = Reporting { inner: file, read };
                 let counted = Counting::new(io::BufReader::with_capacity(256 << 10, file));
                 let compressed = counted.count.clone();
                 let mut gz = self.guard(flate2::read::MultiGzDecoder::new(counted), compressed);
@@ -181,22 +204,25 @@ impl Opener {
                 // 0.31 s, 256 MB zip).
                 match GuardedMap::map(&file, true) {
                     Ok(Some(map)) => {
-                        let read = self.visit_zip(name, &map, 0, v);
+                        let done = self.visit_zip(name, &map, 0, v);
                         shrank(&map, name, v);
-                        read
+                        read(map.len() as u64);
+                        done
                     }
                     // Not mappable, or no guard left: read it.
                     _ => {
                         let mut bytes = Vec::with_capacity(meta.len() as usize);
                         file.read_to_end(&mut bytes)?;
-                        self.visit_zip(name, &bytes, 0, v)
+                        let done = self.visit_zip(name, &bytes, 0, v);
+                        read(bytes.len() as u64);
+                        done
                     }
                 }
             }
-            Kind::Tar => self.visit_tar(name, file, 0, v),
+            Kind::Tar => self.visit_tar(name, Reporting { inner: file, read }, 0, v),
             Kind::Utf16(le) => {
                 let mut text = super::utf16::Utf16Reader::new(
-                    io::BufReader::with_capacity(256 << 10, file),
+                    io::BufReader::with_capacity(256 << 10, Reporting { inner: file, read }),
                     le,
                 );
                 v.content(name, Content::Stream(&mut text))
@@ -211,14 +237,14 @@ impl Opener {
                     // `mmap`), and the scan says so; a log that is still written is followed
                     // with plain reads, never mapped.
                     if let Ok(Some(map)) = GuardedMap::map(&file, false) {
-                        let read = v.content(name, Content::Static(&map));
+                        let done = v.content(name, Content::File(&map));
                         shrank(&map, name, v);
-                        return read;
+                        return done;
                     }
                 }
                 let mut bytes = Vec::with_capacity(meta.len() as usize);
                 file.read_to_end(&mut bytes)?;
-                v.content(name, Content::Static(&bytes))
+                v.content(name, Content::File(&bytes))
             }
         }
     }
@@ -541,6 +567,20 @@ impl Read for Tail<'_> {
     }
 }
 
+/// Tells a callback how many bytes are read through it (a named file's own bytes).
+struct Reporting<'a, R> {
+    inner: R,
+    read: &'a (dyn Fn(u64) + Sync),
+}
+
+impl<R: Read> Read for Reporting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.read)(n as u64);
+        Ok(n)
+    }
+}
+
 /// Counts the bytes read through it (the compressed side of a decoder).
 struct Counting<R> {
     inner: R,
@@ -663,7 +703,7 @@ mod tests {
         fn content(&mut self, name: &str, content: Content<'_>) -> io::Result<()> {
             let mut bytes = Vec::new();
             let read = match content {
-                Content::Static(b) => {
+                Content::File(b) | Content::Static(b) => {
                     bytes.extend_from_slice(b);
                     Ok(())
                 }
@@ -733,6 +773,54 @@ mod tests {
         assert!(seen.problems.is_empty(), "{:?}", seen.problems);
         assert_eq!(seen.contents[1].0, "mid.zip!inner.zip!agent.log");
         assert_eq!(seen.contents[1].1, log);
+    }
+
+    #[test]
+    fn what_is_read_of_a_file_is_reported_for_every_kind() {
+        use std::io::Write;
+        let log = b"2025-10-14T09:15:00Z info all quiet\n".repeat(20_000);
+        let dir = tempfile::tempdir().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&log).unwrap();
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(log.len() as u64);
+        header.set_cksum();
+        tar.append_data(&mut header, "agent.log", &log[..]).unwrap();
+        let mut utf16 = vec![0xff, 0xfe];
+        utf16.extend(log.iter().flat_map(|&b| [b, 0]));
+        let kinds: [(&str, Vec<u8>); 5] = [
+            ("agent.log", log.clone()),
+            ("agent.log.gz", gz.finish().unwrap()),
+            ("bundle.zip", stored_zip(&[("agent.log", &log)])),
+            ("bundle.tar", tar.into_inner().unwrap()),
+            ("utf16.log", utf16),
+        ];
+        let opener = Opener::new(Limits::default(), false);
+        for (name, bytes) in kinds {
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let read = AtomicU64::new(0);
+            let mut seen = Seen::default();
+            opener.visit_file_reporting(&path, name, &mut seen, &|n| {
+                read.fetch_add(n, Ordering::Relaxed);
+            });
+            assert!(seen.problems.is_empty(), "{name}: {:?}", seen.problems);
+            assert_eq!(seen.contents.len(), 1, "{name}");
+            let read = read.load(Ordering::Relaxed);
+            if name == "agent.log" {
+                // A plain file is handed over whole; its reader counts it as it scans.
+                assert_eq!(read, 0);
+            } else if name == "bundle.tar" {
+                // A tar reader stops at the end-of-archive blocks, not at the file's end.
+                assert!(
+                    read > log.len() as u64 && read <= bytes.len() as u64,
+                    "{read}"
+                );
+            } else {
+                assert_eq!(read, bytes.len() as u64, "{name}");
+            }
+        }
     }
 
     #[test]

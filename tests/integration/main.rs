@@ -26,3 +26,6 @@ mod hostile;
 
 // `faultline watch`: appends, rotations, truncation, deletion, new files, restarts from state.
 mod watch;
+
+// The progress bar on a real (pseudo-)terminal: bytes, a percentage, no stale frames.
+mod progress;
