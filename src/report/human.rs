@@ -109,7 +109,7 @@ pub fn print_human(out: &mut dyn Write, doc: &Document, style: Style) -> io::Res
                 out,
                 "  No line of the {} read mentions the agent's connections. Is it the right container \
                  or file (autoops-otel-agent, /var/log/elastic-agent/)? Is stderr included \
-                 (`2>&1`)? A UTF-16 file (Windows PowerShell 5.1 `>`) needs converting to UTF-8 first.",
+                 (`2>&1`)? UTF-16 is read when it starts with a byte-order mark (as PowerShell 5.1 `>` writes it); without one, convert it to UTF-8 first.",
                 plural(s.lines, "line", "lines")
             )?;
         } else {
@@ -245,6 +245,9 @@ fn print_finding(out: &mut dyn Write, f: &FindingDoc, style: Style) -> io::Resul
     }
     if let Some(check) = &f.check {
         writeln!(out, "  {}  {}", style.cyan("Check"), for_terminal(check))?;
+    }
+    if let Some(check) = &f.check_powershell {
+        writeln!(out, "  {}    {}", style.cyan("PS>"), for_terminal(check))?;
     }
     if let Some(expect) = &f.expect {
         writeln!(out, "  {} {expect}", style.cyan("Expect"))?;

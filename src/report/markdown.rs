@@ -162,6 +162,10 @@ fn finding(out: &mut dyn Write, f: &FindingDoc) -> io::Result<()> {
         writeln!(out, "\n**Check:**\n")?;
         block(out, "sh", &super::for_terminal(check))?;
     }
+    if let Some(check) = &f.check_powershell {
+        writeln!(out, "\n**Check in Windows PowerShell:**\n")?;
+        block(out, "powershell", &super::for_terminal(check))?;
+    }
     if let Some(expect) = &f.expect {
         writeln!(out, "\n**Expect:** {}", text(expect))?;
     }

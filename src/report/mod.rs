@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::findings::{Aggregation, Finding, Pos, Status};
-use crate::rules::{fill_template, Component, RuleSet, Severity};
+use crate::rules::{fill_template, fill_template_in, Component, RuleSet, Severity, Shell};
 
 pub(crate) use human::plural;
 pub use human::{explain, print_human, Style};
@@ -69,6 +69,9 @@ pub struct FindingDoc {
     pub steps: Vec<String>,
     /// A command that tests the path, filled with the captured values.
     pub check: Option<String>,
+    /// The same test for Windows PowerShell, when the log came from Windows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_powershell: Option<String>,
     /// The answer of `check` that proves the path is open.
     pub expect: Option<String>,
     /// The documentation page.
@@ -125,6 +128,7 @@ impl Document {
                 k.entry(name.clone()).or_insert_with(|| value.clone());
             }
         }
+        let windows = from_windows(agg);
         let mut order: Vec<&Finding> = agg.findings.iter().collect();
         // Stable: ties keep the order of first appearance.
         order.sort_by_key(|f| (f.key.component, std::cmp::Reverse(f.severity)));
@@ -132,7 +136,7 @@ impl Document {
             version: FORMAT_VERSION,
             findings: order
                 .into_iter()
-                .map(|f| finding_doc_with(set, f, known.get(&f.key.component)))
+                .map(|f| finding_doc_with(set, f, known.get(&f.key.component), windows))
                 .collect(),
             components: Component::ALL
                 .into_iter()
@@ -156,13 +160,34 @@ pub fn seen(pos: &Pos) -> Seen {
 
 /// The printable form of one finding, its check command filled with its own values.
 pub fn finding_doc(set: &RuleSet, f: &Finding) -> FindingDoc {
-    finding_doc_with(set, f, None)
+    finding_doc_with(set, f, None, false)
+}
+
+/// What only Windows writes: its drive paths, Winsock's error texts, the collector's start line.
+const WINDOWS_HINTS: [&str; 6] = [
+    ":\\Program Files\\",
+    "actively refused it",
+    "wsarecv: ",
+    "wsasend: ",
+    "forcibly closed by the remote host",
+    "(windows/",
+];
+
+/// Whether the failing lines kept show that the log came from Windows (its checks are then
+/// given for PowerShell too).
+fn from_windows(agg: &Aggregation) -> bool {
+    agg.findings.iter().any(|f| {
+        f.samples
+            .iter()
+            .any(|s| WINDOWS_HINTS.iter().any(|h| s.message.contains(h)))
+    })
 }
 
 fn finding_doc_with(
     set: &RuleSet,
     f: &Finding,
     component_values: Option<&BTreeMap<String, String>>,
+    windows: bool,
 ) -> FindingDoc {
     let rule = set.rules.iter().find(|r| r.id == f.rule);
     let fix = f
@@ -196,6 +221,10 @@ fn finding_doc_with(
         check: fix
             .and_then(|x| x.check.as_deref())
             .map(|c| fill_template(c, lookup)),
+        check_powershell: fix
+            .and_then(|x| x.check_powershell.as_deref())
+            .filter(|_| windows)
+            .map(|c| fill_template_in(Shell::PowerShell, c, lookup)),
         expect: fix.and_then(|x| x.expect.clone()),
         docs: fix.map(|x| x.docs.clone()),
         samples: f.samples.iter().map(|s| s.text.clone()).collect(),

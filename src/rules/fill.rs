@@ -4,7 +4,9 @@
 //! which the placeholder's name says (a URL, a host, a port, a proxy, a region or CSP, a version,
 //! an environment variable's name), or, for any other name, single-quoted for a POSIX shell. A
 //! value that fails its kind's validation is not used: the placeholder's default is, as if the line
-//! had not shown the value.
+//! had not shown the value. Windows PowerShell templates (`check_powershell`) are filled the same
+//! way with PowerShell's quoting: `''` inside single quotes, where PowerShell also takes the
+//! typographic quotes `‘ ’ ‚ ‛` for `'`.
 
 use std::borrow::Cow;
 
@@ -49,6 +51,41 @@ impl Kind {
     }
 }
 
+/// The shell a command is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shell {
+    /// sh, bash, zsh.
+    Posix,
+    /// Windows PowerShell 5.1 and PowerShell 7.
+    PowerShell,
+}
+
+impl Shell {
+    /// The character that escapes the next one outside single quotes.
+    fn escape(self) -> char {
+        match self {
+            Shell::Posix => '\\',
+            Shell::PowerShell => '`',
+        }
+    }
+
+    /// Whether PowerShell reads `c` as a single quote (it takes the typographic ones too).
+    fn single_quote(self, c: char) -> bool {
+        match self {
+            Shell::Posix => c == '\'',
+            Shell::PowerShell => matches!(c, '\'' | '\u{2018}'..='\u{201b}'),
+        }
+    }
+
+    /// Whether PowerShell reads `c` as a double quote.
+    fn double_quote(self, c: char) -> bool {
+        match self {
+            Shell::Posix => c == '"',
+            Shell::PowerShell => matches!(c, '"' | '\u{201c}'..='\u{201e}'),
+        }
+    }
+}
+
 /// Where in a shell word a placeholder sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Quote {
@@ -61,20 +98,28 @@ pub(crate) enum Quote {
 }
 
 impl Quote {
-    /// The state after reading `text` (template text, trusted) from this state.
+    /// The state after reading `text` (template text, trusted) from this state, for a POSIX
+    /// shell.
+    #[cfg(test)]
     pub(crate) fn after(self, text: &str) -> Quote {
+        self.after_in(Shell::Posix, text)
+    }
+
+    /// The state after reading `text` (template text, trusted) from this state, in `shell`.
+    pub(crate) fn after_in(self, shell: Shell, text: &str) -> Quote {
         let mut state = self;
         let mut chars = text.chars();
         while let Some(c) = chars.next() {
-            state = match (state, c) {
-                (Quote::None, '\'') => Quote::Single,
-                (Quote::None, '"') => Quote::Double,
-                (Quote::Single, '\'') | (Quote::Double, '"') => Quote::None,
-                (Quote::None | Quote::Double, '\\') => {
+            state = match state {
+                Quote::None if shell.single_quote(c) => Quote::Single,
+                Quote::None if shell.double_quote(c) => Quote::Double,
+                Quote::Single if shell.single_quote(c) => Quote::None,
+                Quote::Double if shell.double_quote(c) => Quote::None,
+                Quote::None | Quote::Double if c == shell.escape() => {
                     chars.next();
                     state
                 }
-                (s, _) => s,
+                s => s,
             };
         }
         state
@@ -83,7 +128,15 @@ impl Quote {
 
 /// The text to put in place of a placeholder `name` captured as `value`, at quoting state `quote`
 /// of the template, or `None` when the value cannot be used safely.
-pub(crate) fn safe_value<'v>(name: &str, value: &'v str, quote: Quote) -> Option<Cow<'v, str>> {
+pub(crate) fn safe_value<'v>(
+    name: &str,
+    value: &'v str,
+    quote: Quote,
+    shell: Shell,
+) -> Option<Cow<'v, str>> {
+    if shell == Shell::PowerShell {
+        return powershell_value(name, value, quote);
+    }
     let valid = valid_value(name, value, quote)?;
     // An IPv6 address in brackets is a glob pattern to an unquoted shell (zsh refuses the
     // command when nothing matches): quote it.
@@ -94,6 +147,43 @@ pub(crate) fn safe_value<'v>(name: &str, value: &'v str, quote: Quote) -> Option
         return Some(Cow::Owned(quoted(&valid, quote)));
     }
     Some(valid)
+}
+
+/// [`safe_value`] for PowerShell: a value valid for its kind (URLs, hosts and the like hold no
+/// character PowerShell acts on, but brackets, which are quoted), or free text, single-quoted.
+/// In a double-quoted string, where `$` and the backtick act, only plain words go in.
+fn powershell_value<'v>(name: &str, value: &'v str, quote: Quote) -> Option<Cow<'v, str>> {
+    // Validated as if in single quotes: free text comes back as it was, quoted below.
+    let valid = valid_value(name, value, Quote::Single)?;
+    let text = Kind::of(name) == Kind::Text;
+    let ps_single = |v: &str| {
+        let mut out = String::with_capacity(v.len() + 2);
+        for c in v.chars() {
+            out.push(c);
+            if Shell::PowerShell.single_quote(c) {
+                out.push(c);
+            }
+        }
+        out
+    };
+    match quote {
+        Quote::None if text || valid.contains('[') => {
+            // Free text was POSIX-quoted by `valid_value`: quote the raw value instead.
+            let raw = if text { value } else { &valid };
+            Some(Cow::Owned(format!("'{}'", ps_single(raw))))
+        }
+        Quote::None => Some(valid),
+        Quote::Single => Some(Cow::Owned(ps_single(if text { value } else { &valid }))),
+        Quote::Double => {
+            let plain = |v: &str| {
+                v.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'/')
+                })
+            };
+            let v = if text { Cow::Borrowed(value) } else { valid };
+            plain(&v).then_some(v)
+        }
+    }
 }
 
 /// The value itself (or its URL without credentials) when it is valid for its kind, quoted for
@@ -250,7 +340,7 @@ mod tests {
     use super::*;
 
     fn fill(name: &str, value: &str) -> Option<String> {
-        safe_value(name, value, Quote::None).map(Cow::into_owned)
+        safe_value(name, value, Quote::None, Shell::Posix).map(Cow::into_owned)
     }
 
     #[test]
@@ -304,7 +394,7 @@ mod tests {
             ("env_var", "AUTOOPS_ES_URL"),
         ] {
             // Inside double quotes nothing of a valid value is special.
-            let filled = safe_value(name, value, Quote::Double);
+            let filled = safe_value(name, value, Quote::Double, Shell::Posix);
             assert_eq!(filled.as_deref(), Some(value), "{name}={value}");
             // Unquoted, only brackets (a glob to the shell) need quotes.
             let want = if value.contains('[') {
@@ -379,17 +469,44 @@ mod tests {
             Some(r"'a'\''b; $(id) `x`'")
         );
         assert_eq!(
-            safe_value("metricset", "it's", Quote::Single).as_deref(),
+            safe_value("metricset", "it's", Quote::Single, Shell::Posix).as_deref(),
             Some(r"it'\''s")
         );
         assert_eq!(
-            safe_value("metricset", "$(id)\"", Quote::Double).as_deref(),
+            safe_value("metricset", "$(id)\"", Quote::Double, Shell::Posix).as_deref(),
             Some(r#""'$(id)"'""#)
         );
         // Not quotable into safety: an option, a control character, a bidi override.
         assert_eq!(fill("metricset", "-o/etc/passwd"), None);
         assert_eq!(fill("metricset", "a\nid"), None);
         assert_eq!(fill("metricset", "a\u{202e}b"), None);
+    }
+
+    #[test]
+    fn powershell_values_are_quoted_for_powershell() {
+        let ps = |name, value, quote| safe_value(name, value, quote, Shell::PowerShell);
+        assert_eq!(
+            ps("es_url", "https://es01:9200", Quote::None).as_deref(),
+            Some("https://es01:9200")
+        );
+        assert_eq!(
+            ps("metricset", "a'b’c; $(id) `x`", Quote::None).as_deref(),
+            Some("'a''b’’c; $(id) `x`'")
+        );
+        assert_eq!(
+            ps("metricset", "it's", Quote::Single).as_deref(),
+            Some("it''s")
+        );
+        // In double quotes only a plain word goes in.
+        assert_eq!(ps("metricset", "$(id)", Quote::Double), None);
+        assert_eq!(
+            ps("es_url", "https://es01:9200", Quote::Double).as_deref(),
+            Some("https://es01:9200")
+        );
+        assert_eq!(
+            ps("es_host", "[::1]", Quote::None).as_deref(),
+            Some("'[::1]'")
+        );
     }
 
     #[test]
@@ -407,8 +524,54 @@ mod tests {
 mod props {
     use proptest::prelude::*;
 
-    use super::{valid_value, Quote};
-    use crate::rules::fill_template;
+    use super::{valid_value, Quote, Shell};
+    use crate::rules::{fill_template, fill_template_in};
+
+    /// Splits `cmd` into the arguments PowerShell passes to a program, or `None` when something
+    /// would make PowerShell do more than that: an operator, a variable, a subexpression, a
+    /// splat, an escape, a comment, a control character. Single quotes (and the typographic ones
+    /// PowerShell takes for them) hold text as it is, a doubled quote being one; double quotes
+    /// may hold no `$` or backtick.
+    fn powershell_words(cmd: &str) -> Option<Vec<String>> {
+        let single = |c: char| matches!(c, '\'' | '\u{2018}'..='\u{201b}');
+        let double = |c: char| matches!(c, '"' | '\u{201c}'..='\u{201e}');
+        let mut words = Vec::new();
+        let mut word: Option<String> = None;
+        let mut chars = cmd.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                ' ' => words.extend(word.take()),
+                c if single(c) => {
+                    let w = word.get_or_insert_with(String::new);
+                    loop {
+                        match chars.next()? {
+                            c if single(c) => match chars.next_if(|&n| single(n)) {
+                                Some(n) => w.push(n),
+                                None => break,
+                            },
+                            c => w.push(c),
+                        }
+                    }
+                }
+                c if double(c) => {
+                    let w = word.get_or_insert_with(String::new);
+                    loop {
+                        match chars.next()? {
+                            c if double(c) => break,
+                            '$' | '`' => return None,
+                            c => w.push(c),
+                        }
+                    }
+                }
+                '#' if word.is_none() => return None,
+                '@' if word.is_none() => return None,
+                c if c.is_control() || "$`;|&<>(){},".contains(c) => return None,
+                c => word.get_or_insert_with(String::new).push(c),
+            }
+        }
+        words.extend(word);
+        Some(words)
+    }
 
     /// Splits `cmd` into words as a POSIX shell does (quotes and backslashes; no expansion), or
     /// `None` when something outside quotes would make the shell do more than run one command
@@ -508,6 +671,36 @@ mod props {
                 format!(r#"{{"k": "{w}"}}"#),
             ];
             prop_assert_eq!(words.unwrap(), want, "{:?} → {:?}", v, filled);
+        }
+
+        #[test]
+        fn filled_powershell_commands_are_read_as_written(
+            name in prop::sample::select(vec![
+                "es_url", "otel_url", "proxy", "es_host", "es_port", "region", "csp", "status",
+                "es_version", "env_var", "metricset", "widget",
+            ]),
+            v in prop_oneof![value(), "[a-z'‘’‚‛“”„`$ ]{0,12}"],
+        ) {
+            let template = format!(
+                r#"cmd {{{{{name}|DEF}}}} {{{{{name}}}}} '{{{{{name}}}}}' "{{{{{name}}}}}" '{{{{{name}}}}}/v1/logs'"#
+            );
+            let filled =
+                fill_template_in(Shell::PowerShell, &template, |n| (n == name).then_some(v.as_str()));
+            let words = powershell_words(&filled);
+            prop_assert!(words.is_some(), "{:?} → {:?}", v, filled);
+            let words = words.unwrap();
+            prop_assert_eq!(words.len(), 6, "{:?} → {:?}", v, filled);
+            // Each placeholder is the value (what validation keeps of it), or its fallback.
+            let kept = valid_value(name, &v, Quote::Single)
+                .map(|k| if super::Kind::of(name) == super::Kind::Text { v.clone() } else { k.into_owned() });
+            let fallback = format!("<{name}>");
+            let ok = |w: &str, fb: &str| kept.as_deref() == Some(w) || w == fb;
+            prop_assert!(ok(&words[1], "DEF"), "{:?} → {:?}", v, filled);
+            prop_assert!(ok(&words[2], &fallback), "{:?} → {:?}", v, filled);
+            prop_assert!(ok(&words[3], &fallback), "{:?} → {:?}", v, filled);
+            prop_assert!(ok(&words[4], &fallback), "{:?} → {:?}", v, filled);
+            let path = words[5].strip_suffix("/v1/logs");
+            prop_assert!(path.is_some_and(|p| ok(p, &fallback)), "{:?} → {:?}", v, filled);
         }
     }
 }

@@ -4,6 +4,8 @@
 //! The format is described for users in `rules/README.md`.
 
 mod fill;
+
+pub use fill::Shell;
 mod schema;
 
 use std::fmt;
@@ -320,6 +322,9 @@ pub struct Fix {
     /// A command that tests the path, with `{{value|default}}` placeholders.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<String>,
+    /// The same test for Windows PowerShell, shown when the log came from Windows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_powershell: Option<String>,
     /// The answer of `check` that proves the path is open.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<String>,
@@ -542,6 +547,15 @@ impl<'s> FixIndex<'s> {
 /// not used, as if the line had not shown it; a value of any other name is single-quoted for the
 /// quoting context it sits in (see [`fill`]). Defaults are template text and go in as written.
 pub fn fill_template<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str>) -> String {
+    fill_template_in(Shell::Posix, template, lookup)
+}
+
+/// [`fill_template`] for `shell`.
+pub fn fill_template_in<'v>(
+    shell: Shell,
+    template: &str,
+    lookup: impl Fn(&str) -> Option<&'v str>,
+) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     let mut quote = fill::Quote::None;
@@ -550,25 +564,30 @@ pub fn fill_template<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str
             break;
         };
         out.push_str(&rest[..start]);
-        quote = quote.after(&rest[..start]);
+        quote = quote.after_in(shell, &rest[..start]);
         let inner = &rest[start + 2..start + 2 + len];
         let (name, default) = match inner.split_once('|') {
             Some((name, default)) => (name.trim(), Some(default)),
             None => (inner.trim(), None),
         };
-        let value = lookup(name).and_then(|v| fill::safe_value(name, v, quote));
+        let value = lookup(name).and_then(|v| fill::safe_value(name, v, quote, shell));
         match (value, default) {
             (Some(value), _) => out.push_str(&value),
             (None, Some(default)) => {
                 out.push_str(default);
-                quote = quote.after(default);
+                quote = quote.after_in(shell, default);
             }
             // `<name>` tells a person what to put there; quoted, so that a paste cannot read
             // it as redirections.
             (None, None) => {
                 let placeholder = format!("<{name}>");
-                match quote {
-                    fill::Quote::None => out.push_str(&fill::quoted(&placeholder, quote)),
+                match (quote, shell) {
+                    (fill::Quote::None, Shell::Posix) => {
+                        out.push_str(&fill::quoted(&placeholder, quote))
+                    }
+                    (fill::Quote::None, Shell::PowerShell) => {
+                        out.push_str(&format!("'{placeholder}'"))
+                    }
                     _ => out.push_str(&placeholder),
                 }
             }
@@ -581,6 +600,42 @@ pub fn fill_template<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_built_in_curl_check_has_a_powershell_form_with_the_same_values() {
+        let set = RuleSet::builtin().unwrap();
+        let placeholders = |t: &str| {
+            let mut names: Vec<String> = t
+                .split("{{")
+                .skip(1)
+                .filter_map(|p| p.split_once("}}"))
+                .map(|(inner, _)| inner.split('|').next().unwrap().trim().to_string())
+                .collect();
+            names.sort();
+            names
+        };
+        let mut both = 0;
+        for fix in &set.fixes {
+            let (Some(check), ps) = (&fix.check, &fix.check_powershell) else {
+                assert!(fix.check_powershell.is_none(), "{}", fix.id);
+                continue;
+            };
+            if check.starts_with("curl ") {
+                let ps = ps
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("{}: no PowerShell check", fix.id));
+                assert!(ps.contains("curl.exe "), "{}: {ps}", fix.id);
+                assert_eq!(placeholders(check), placeholders(ps), "{}", fix.id);
+                assert!(
+                    !ps.contains(" $AUTOOPS") && !ps.contains("$HTTPS"),
+                    "{}: {ps}",
+                    fix.id
+                );
+                both += 1;
+            }
+        }
+        assert!(both > 50, "{both}");
+    }
+
     #[test]
     fn the_fix_index_answers_as_fix_for_does() {
         let set = RuleSet::builtin().unwrap();

@@ -91,6 +91,7 @@ struct RawFix {
     #[serde(default)]
     steps: Vec<String>,
     check: Option<String>,
+    check_powershell: Option<String>,
     expect: Option<String>,
     docs: Spanned<String>,
 }
@@ -191,6 +192,7 @@ pub(super) fn parse(file: &str, text: &str, lazy: bool) -> Result<RuleSet, RuleE
             summary: raw_fix.summary,
             steps: raw_fix.steps,
             check: raw_fix.check,
+            check_powershell: raw_fix.check_powershell,
             expect: raw_fix.expect,
             docs: docs.clone(),
             origin,

@@ -758,3 +758,48 @@ fn the_readme_s_rule_example_passes_its_own_test_and_a_loser_is_told_why() {
         r.stdout
     );
 }
+
+#[test]
+fn a_log_from_windows_gets_powershell_checks_too() {
+    let windows = crate::util::fixture("windows-config-refused-golog.log");
+    let r = run(&["scan", &windows, "--format", "json"]);
+    let doc = r.json();
+    let refused = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["cause"] == "refused")
+        .expect("the refused finding");
+    assert_eq!(
+        refused["check_powershell"],
+        r#"curl.exe -XGET -i https://localhost:9200 -H "Authorization: ApiKey $env:AUTOOPS_ES_API_KEY""#
+    );
+    let human = run(&["scan", &windows, "--color", "never"]);
+    assert!(
+        human
+            .stdout
+            .contains("  PS>    curl.exe -XGET -i https://localhost:9200 "),
+        "{}",
+        human.stdout
+    );
+    let md = run(&["scan", &windows, "--format", "markdown"]);
+    assert!(
+        md.stdout
+            .contains("```powershell\ncurl.exe -XGET -i https://localhost:9200 "),
+        "{}",
+        md.stdout
+    );
+    // A log from Linux gets none.
+    let linux = crate::util::fixture("cluster-refused-compose.log");
+    let r = run(&["scan", &linux, "--format", "json"]);
+    let doc = r.json();
+    assert!(!doc["findings"].as_array().unwrap().is_empty());
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f.get("check_powershell").is_none()),
+        "{doc}"
+    );
+}
