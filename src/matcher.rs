@@ -99,9 +99,9 @@ pub struct Matcher {
     /// For each anchor: the component, if every rule of the anchor is a plain success rule of it
     /// (no regex, no `unless`), so a line holding only such anchors needs no decoding.
     anchor_success: Vec<Option<Component>>,
-    /// For each `[[value]]` regex, the literals every match of it holds (of three bytes or more,
-    /// longest first): a line without one of them is not searched with the regex.
-    value_needles: Vec<Vec<memmem::Finder<'static>>>,
+    /// For each `[[value]]` regex, what every match of it holds (see [`required_literals`]): a
+    /// line without one literal of each group is not searched with the regex.
+    value_needles: Vec<Vec<Vec<memmem::Finder<'static>>>>,
 }
 
 impl Matcher {
@@ -186,7 +186,12 @@ impl Matcher {
             .map(|v| {
                 required_literals(v.regex.as_str())
                     .iter()
-                    .map(|l| memmem::Finder::new(l).into_owned())
+                    .map(|group| {
+                        group
+                            .iter()
+                            .map(|l| memmem::Finder::new(l).into_owned())
+                            .collect()
+                    })
                     .collect()
             })
             .collect();
@@ -384,33 +389,55 @@ impl Matcher {
             capture_with(re, text, into);
         }
         for (v, needles) in self.set.values.iter().zip(&self.value_needles) {
-            if needles.iter().all(|n| n.find(text.as_bytes()).is_some()) {
+            if needles
+                .iter()
+                .all(|group| group.iter().any(|n| n.find(text.as_bytes()).is_some()))
+            {
                 capture_with(&v.regex, text, into);
             }
         }
     }
 }
 
-/// The literals (three bytes or more, longest first) that every match of `pattern` contains:
-/// the runs of literals in the pattern's top-level sequence, looking through capture groups.
-fn required_literals(pattern: &str) -> Vec<Vec<u8>> {
+/// What every match of `pattern` contains, as groups of literals (three bytes or more): each
+/// match holds at least one literal of every group. A group of one literal comes from a run of
+/// literals in the pattern's top-level sequence (looking through capture groups); a group of
+/// several from an alternation whose every branch requires one (`(?:Get|Head) `). Groups of one
+/// literal come first, longest first.
+fn required_literals(pattern: &str) -> Vec<Vec<Vec<u8>>> {
     use regex_syntax::hir::{Hir, HirKind};
-    fn walk(hir: &Hir, found: &mut Vec<Vec<u8>>) {
+    fn walk(hir: &Hir, found: &mut Vec<Vec<Vec<u8>>>) {
         match hir.kind() {
             HirKind::Capture(c) => walk(&c.sub, found),
-            HirKind::Literal(l) => found.push(l.0.to_vec()),
+            HirKind::Literal(l) => found.push(vec![l.0.to_vec()]),
             HirKind::Concat(items) => {
                 let mut run: Vec<u8> = Vec::new();
                 for item in items {
                     match item.kind() {
                         HirKind::Literal(l) => run.extend_from_slice(&l.0),
                         _ => {
-                            found.push(std::mem::take(&mut run));
+                            found.push(vec![std::mem::take(&mut run)]);
                             walk(item, found);
                         }
                     }
                 }
-                found.push(run);
+                found.push(vec![run]);
+            }
+            HirKind::Alternation(branches) => {
+                // Each branch's best requirement (its longest single literal, or else its
+                // smallest group); the branches' together are one group.
+                let mut group = Vec::new();
+                for branch in branches {
+                    let mut own = Vec::new();
+                    walk(branch, &mut own);
+                    own.retain(|g| g.iter().all(|l| l.len() >= 3));
+                    own.sort_by_key(|g| (g.len(), std::cmp::Reverse(g[0].len())));
+                    match own.into_iter().next() {
+                        Some(best) => group.extend(best),
+                        None => return,
+                    }
+                }
+                found.push(group);
             }
             _ => {}
         }
@@ -420,8 +447,8 @@ fn required_literals(pattern: &str) -> Vec<Vec<u8>> {
     };
     let mut found = Vec::new();
     walk(&hir, &mut found);
-    found.retain(|l| l.len() >= 3);
-    found.sort_by_key(|l| std::cmp::Reverse(l.len()));
+    found.retain(|g| !g.is_empty() && g.iter().all(|l| l.len() >= 3));
+    found.sort_by_key(|g| (g.len(), std::cmp::Reverse(g[0].len())));
     found.dedup();
     found
 }
@@ -593,16 +620,45 @@ mod needle_tests {
     use super::required_literals;
 
     fn required_literal(p: &str) -> Option<Vec<u8>> {
-        required_literals(p).into_iter().next()
+        required_literals(p)
+            .into_iter()
+            .find(|g| g.len() == 1)
+            .map(|mut g| g.remove(0))
+    }
+
+    fn groups(p: &str) -> Vec<Vec<String>> {
+        required_literals(p)
+            .into_iter()
+            .map(|g| {
+                g.into_iter()
+                    .map(|l| String::from_utf8(l).unwrap())
+                    .collect()
+            })
+            .collect()
     }
 
     #[test]
     fn every_required_literal_is_found() {
-        let lits: Vec<String> = required_literals(r"(?P<u>https?://(?P<h>[^/:]+):(?P<p>9200))\b")
-            .into_iter()
-            .map(|l| String::from_utf8(l).unwrap())
-            .collect();
-        assert_eq!(lits, vec!["http", "9200", "://"]);
+        assert_eq!(
+            groups(r"(?P<u>https?://(?P<h>[^/:]+):(?P<p>9200))\b"),
+            [["http"], ["9200"], ["://"]]
+        );
+    }
+
+    #[test]
+    fn an_alternation_requires_one_of_its_branches() {
+        assert_eq!(groups(r"(?:Get|Head) x"), [vec!["Get", "Head"]]);
+        assert_eq!(
+            groups(r"(?:HTTP error |HTTP Status Code |http error! Code: )(?P<status>\d{3})\b"),
+            [vec![
+                "HTTP error ",
+                "HTTP Status Code ",
+                "http error! Code: "
+            ]]
+        );
+        // A branch that requires nothing usable makes the alternation require nothing.
+        assert_eq!(groups(r"(?:Get|[a-z]+) x"), Vec::<Vec<String>>::new());
+        assert_eq!(groups(r"(?:ab|Head) x"), Vec::<Vec<String>>::new());
     }
 
     #[test]
@@ -620,7 +676,7 @@ mod needle_tests {
             lit(r"(?P<u>https?://otel-(?:collector\.)?auto-ops\.(?P<r>[a-z]+))").as_deref(),
             Some("auto-ops.")
         );
-        // A top-level alternation or a case-insensitive literal requires nothing we can use.
+        // An alternation requires no single literal; a case-insensitive one requires nothing.
         assert_eq!(lit(r"abc|def"), None);
         assert_eq!(lit(r"(?i)timeout"), None);
         assert_eq!(lit(r"(?:Get|Head) x"), None);
@@ -630,19 +686,24 @@ mod needle_tests {
     fn every_value_regex_that_matches_holds_its_literal() {
         let set = crate::rules::RuleSet::builtin().unwrap();
         for v in &set.values {
-            for l in required_literals(v.regex.as_str()) {
-                // The literal is part of every match: check it on the regex's own matches in
-                // the rule examples.
+            for group in required_literals(v.regex.as_str()) {
+                // One literal of the group is part of every match: check it on the regex's own
+                // matches in the rule examples.
                 for r in &set.rules {
                     for e in &r.examples {
                         let text = crate::record::decode(e.as_bytes()).text.into_owned();
                         if let Some(m) = v.regex.find(&text) {
                             assert!(
-                                memchr::memmem::find(m.as_str().as_bytes(), &l).is_some(),
-                                "{} matched {:?} without {:?}",
+                                group.iter().any(|l| {
+                                    memchr::memmem::find(m.as_str().as_bytes(), l).is_some()
+                                }),
+                                "{} matched {:?} without one of {:?}",
                                 v.regex.as_str(),
                                 m.as_str(),
-                                String::from_utf8_lossy(&l)
+                                group
+                                    .iter()
+                                    .map(|l| String::from_utf8_lossy(l))
+                                    .collect::<Vec<_>>()
                             );
                         }
                     }
