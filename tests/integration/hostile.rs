@@ -17,7 +17,7 @@ struct Row {
     name: &'static str,
     /// The input: one or more log lines.
     input: &'static str,
-    /// Strings that must appear nowhere in any output (human, json, ndjson; stdout and stderr).
+    /// Strings that must appear nowhere in any output (human, json, ndjson, ecs; stdout and stderr).
     secrets: &'static [&'static str],
     /// What the check command must contain: the value when it is valid, the placeholder's
     /// default when it is not.
@@ -260,7 +260,7 @@ fn hostile_lines_yield_safe_reports_in_every_format() {
     assert!(failed.is_empty(), "rows failed: {failed:?}");
 }
 
-/// Runs one row in json, ndjson and human and asserts what must hold of each.
+/// Runs one row in json, ndjson, ecs and human and asserts what must hold of each.
 fn check_row(row: &Row) {
     let input = format!("{}\n", row.input);
 
@@ -302,6 +302,34 @@ fn check_row(row: &Row) {
         assert!(text.contains(MASK), "{}: {text:?}", row.name);
     }
     assert_eq!(checks_of(summary), checks, "{}", row.name);
+
+    let ecs = run_stdin(&["--format", "ecs"], input.as_bytes());
+    assert_eq!(ecs.code, 1, "{}: {}", row.name, ecs.stderr);
+    assert_no_secret(row, "ecs", &ecs);
+    let docs: Vec<Value> = ecs
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON document a line"))
+        .collect();
+    for d in &docs {
+        if let Some(check) = d["faultline"]["check"].as_str() {
+            assert_safe(row.name, check);
+        }
+        // Only a valid host name or address becomes server.address.
+        if let Some(host) = d["server"]["address"].as_str() {
+            assert!(
+                host.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-_:".contains(c)),
+                "{}: server.address {host:?}",
+                row.name
+            );
+        }
+    }
+    if !row.secrets.is_empty() {
+        // The line as read is in event.original, masked.
+        let original = docs[0]["event"]["original"].as_str().unwrap_or_default();
+        assert!(original.contains(MASK), "{}: {original:?}", row.name);
+    }
 
     let human = run_stdin(&[], input.as_bytes());
     assert_eq!(human.code, 1, "{}: {}", row.name, human.stderr);

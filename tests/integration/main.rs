@@ -26,3 +26,6 @@ mod hostile;
 
 // `faultline watch`: appends, rotations, truncation, deletion, new files, restarts from state.
 mod watch;
+
+// `--format ecs`: every event kind checked against the ECS 9.4.0 reference, a golden file.
+mod ecs;
