@@ -20,7 +20,8 @@
 //! that recovered it), and the time faultline writes the event only where that line had none,
 //! and for the `summary` and `problem` events, which are about the run. So a scan of a bundle
 //! puts its events at the times they happened, and a scan of the same input gives the same
-//! documents but for those two events.
+//! documents but for those two events. Every date is UTC to the millisecond
+//! (`2025-10-14T09:00:01.000Z`), the layout the shipping recipes of `deploy/` parse.
 //!
 //! Everything taken from a log is masked ([`crate::mask`]) before it gets here, and JSON
 //! escaping keeps control characters out of the output.
@@ -54,8 +55,10 @@ impl Doc {
         action: &str,
     ) -> Doc {
         let mut d = Doc(Map::new());
-        let ts = timestamp.unwrap_or_else(jiff::Timestamp::now);
-        d.put("@timestamp", ts.to_string());
+        d.put(
+            "@timestamp",
+            date(timestamp.unwrap_or_else(jiff::Timestamp::now)),
+        );
         d.put("ecs.version", ECS_VERSION);
         d.put("event.kind", kind);
         d.put("event.category", vec![category]);
@@ -96,6 +99,12 @@ impl Doc {
         serde_json::to_writer(&mut *out, &Value::Object(self.0))?;
         out.write_all(b"\n")
     }
+}
+
+/// A date as every ECS date here is written: UTC, to the millisecond (`2025-10-14T09:00:01.000Z`),
+/// one layout that Filebeat, Elastic Agent and the collector's timestamp parser all read.
+pub(crate) fn date(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// ECS `event.severity`: the syslog numbers (3 error, 4 warning, 6 informational).
@@ -277,12 +286,7 @@ impl About<'_> {
 
 /// Writes one failing line as an ECS `event`.
 pub(crate) fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Result<()> {
-    let rule = &set.rules[e.failure.rule];
-    let cause = e
-        .failure
-        .cause_rule
-        .and_then(|r| set.rules[r].cause.as_deref())
-        .unwrap_or(crate::rules::UNKNOWN_CAUSE);
+    let super::Verdict { rule, cause, code } = super::verdict(set, e);
     let fix = e.failure.fix.map(|i| &set.fixes[i]);
     let values = &*e.values;
     let mut d = Doc::new(e.at.ts, "event", "network", "info", "match");
@@ -293,10 +297,7 @@ pub(crate) fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) ->
         ruleset: Some(&rule.origin.file),
         component: e.failure.component,
         cause,
-        code: rule.code.as_deref().or_else(|| {
-            set.code_for_cause(e.failure.component, cause)
-                .map(|c| c.code.as_str())
-        }),
+        code,
         severity: e.failure.severity,
         fix: fix.map(|f| f.summary.as_str()),
         steps: fix.map_or(&[], |f| &f.steps[..]),
@@ -339,8 +340,8 @@ pub(crate) fn write_alert(
     };
     let mut d = Doc::new(at, "alert", "network", kind_type, action);
     d.put("event.outcome", outcome);
-    d.put("event.start", start.map(|t| t.to_string()));
-    d.put("event.end", end.map(|t| t.to_string()));
+    d.put("event.start", start.map(date));
+    d.put("event.end", end.map(date));
     if let (Some(start), Some(end)) = (start, end) {
         let nanos = start.duration_until(end).as_nanos();
         d.put("event.duration", i64::try_from(nanos.max(0)).ok());
@@ -462,6 +463,16 @@ mod tests {
         assert_eq!(endpoint(Component::Export, &v), None);
         v.insert("es_host".to_string(), "es 1".to_string());
         assert_eq!(endpoint(Component::Cluster, &v), None);
+    }
+
+    #[test]
+    fn dates_are_utc_to_the_millisecond() {
+        let t: jiff::Timestamp = "2025-10-14T11:40:03.789654+02:00".parse().unwrap();
+        assert_eq!(date(t), "2025-10-14T09:40:03.789Z");
+        assert_eq!(
+            date("2025-10-14T09:00:01Z".parse().unwrap()),
+            "2025-10-14T09:00:01.000Z"
+        );
     }
 
     #[test]

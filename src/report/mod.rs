@@ -146,6 +146,28 @@ impl Document {
     }
 }
 
+/// What the rules say of a match event: the winning rule, the cause and the documented code.
+pub(crate) struct Verdict<'s> {
+    pub rule: &'s crate::rules::Rule,
+    pub cause: &'s str,
+    pub code: Option<&'s str>,
+}
+
+/// The [`Verdict`] of one match event.
+pub(crate) fn verdict<'s>(set: &'s RuleSet, e: &crate::scan::MatchEvent) -> Verdict<'s> {
+    let rule = &set.rules[e.failure.rule];
+    let cause = e
+        .failure
+        .cause_rule
+        .and_then(|r| set.rules[r].cause.as_deref())
+        .unwrap_or(crate::rules::UNKNOWN_CAUSE);
+    let code = rule.code.as_deref().or_else(|| {
+        set.code_for_cause(e.failure.component, cause)
+            .map(|c| c.code.as_str())
+    });
+    Verdict { rule, cause, code }
+}
+
 /// Prints a position.
 pub fn seen(pos: &Pos) -> Seen {
     Seen {

@@ -241,7 +241,7 @@ fn every_field_of_every_event_kind_is_in_the_ecs_reference() {
 fn the_check_rejects_what_ecs_does_not_define() {
     // The checker itself: each of these documents breaks one rule, and is caught.
     let good = serde_json::json!({
-        "@timestamp": "2025-10-14T09:00:01Z", "ecs": {"version": "9.4.0"},
+        "@timestamp": "2025-10-14T09:00:01.000Z", "ecs": {"version": "9.4.0"},
         "event": {"kind": "alert", "category": ["network"], "type": ["start"],
                   "outcome": "failure", "action": "open", "dataset": "faultline.finding"},
         "observer": {"product": "faultline", "version": "0.1.0"},
@@ -287,7 +287,7 @@ fn a_watch_run_alerts_with_the_log_s_times() {
     for a in &alerts {
         assert_eq!(get(a, "service.target.type"), "registration");
         assert_eq!(get(a, "error.type"), "proxy");
-        assert_eq!(get(a, "event.start"), "2025-10-14T09:00:01Z");
+        assert_eq!(get(a, "event.start"), "2025-10-14T09:00:01.000Z");
         assert_eq!(get(a, "server.address"), "api.elastic-cloud.com");
         assert_eq!(get(a, "server.port"), 443);
         assert!(get(a, "faultline.check")
@@ -297,16 +297,16 @@ fn a_watch_run_alerts_with_the_log_s_times() {
     }
     assert_eq!(get(open, "event.type"), &serde_json::json!(["start"]));
     assert_eq!(get(open, "event.outcome"), "failure");
-    assert_eq!(get(open, "@timestamp"), "2025-10-14T09:00:01Z");
+    assert_eq!(get(open, "@timestamp"), "2025-10-14T09:00:01.000Z");
     assert_eq!(get(repeat, "event.type"), &serde_json::json!(["info"]));
     assert_eq!(get(repeat, "faultline.lines"), 2);
-    assert_eq!(get(repeat, "event.end"), "2025-10-14T09:00:03Z");
+    assert_eq!(get(repeat, "event.end"), "2025-10-14T09:00:03.000Z");
     assert_eq!(get(repeat, "event.duration"), 2_000_000_000u64);
     assert_eq!(get(recovered, "event.type"), &serde_json::json!(["end"]));
     assert_eq!(get(recovered, "event.outcome"), "success");
     // Recovered when the registration succeeded, 29 min 59 s after the first failure.
-    assert_eq!(get(recovered, "@timestamp"), "2025-10-14T09:30:00Z");
-    assert_eq!(get(recovered, "event.end"), "2025-10-14T09:30:00Z");
+    assert_eq!(get(recovered, "@timestamp"), "2025-10-14T09:30:00.000Z");
+    assert_eq!(get(recovered, "event.end"), "2025-10-14T09:30:00.000Z");
     assert_eq!(get(recovered, "event.duration"), 1_799_000_000_000u64);
     // Each match at its line's time.
     let matches: Vec<&Value> = docs.iter().filter(|d| action(d) == "match").collect();
@@ -314,9 +314,9 @@ fn a_watch_run_alerts_with_the_log_s_times() {
     assert_eq!(
         times,
         [
-            "2025-10-14T09:00:01Z",
-            "2025-10-14T09:00:02Z",
-            "2025-10-14T09:00:03Z"
+            "2025-10-14T09:00:01.000Z",
+            "2025-10-14T09:00:02.000Z",
+            "2025-10-14T09:00:03.000Z"
         ]
     );
     assert!(matches.iter().all(|d| get(d, "event.kind") == "event"));
@@ -333,7 +333,7 @@ fn a_watch_run_alerts_with_the_log_s_times() {
 fn captured_values_become_ecs_fields_only_when_they_are_valid() {
     let line = |url: &str| {
         format!(
-            r#"{{"level":"error","ts":"2025-10-14T09:00:00Z","msg":"Get \"{url}/_cluster/health\": dial tcp 10.0.0.5:9200: connect: connection refused"}}"#
+            r#"{{"level":"error","ts":"2025-10-14T09:00:00.000Z","msg":"Get \"{url}/_cluster/health\": dial tcp 10.0.0.5:9200: connect: connection refused"}}"#
         )
     };
     let first = |url: &str| {

@@ -286,14 +286,7 @@ fn check_row(row: &Row) {
         assert!(samples.contains(MASK), "{}: {samples}", row.name);
     }
 
-    let ndjson = run_stdin(&["--format", "ndjson"], input.as_bytes());
-    assert_eq!(ndjson.code, 1, "{}: {}", row.name, ndjson.stderr);
-    assert_no_secret(row, "ndjson", &ndjson);
-    let events: Vec<Value> = ndjson
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON event a line"))
-        .collect();
+    let events = lines_in(row, "ndjson", input.as_bytes());
     let summary = events.last().expect("a summary");
     assert_eq!(summary["type"], "summary", "{}", row.name);
     if !row.secrets.is_empty() {
@@ -303,14 +296,7 @@ fn check_row(row: &Row) {
     }
     assert_eq!(checks_of(summary), checks, "{}", row.name);
 
-    let ecs = run_stdin(&["--format", "ecs"], input.as_bytes());
-    assert_eq!(ecs.code, 1, "{}: {}", row.name, ecs.stderr);
-    assert_no_secret(row, "ecs", &ecs);
-    let docs: Vec<Value> = ecs
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON document a line"))
-        .collect();
+    let docs = lines_in(row, "ecs", input.as_bytes());
     for d in &docs {
         if let Some(check) = d["faultline"]["check"].as_str() {
             assert_safe(row.name, check);
@@ -342,6 +328,17 @@ fn check_row(row: &Row) {
     assert_eq!(human_checks, checks, "{}", row.name);
     assert_terminal_safe(row.name, &human.stdout);
     assert_terminal_safe(row.name, &human.stderr);
+}
+
+/// Runs a row's input in a line-per-event `format` (exit 1, no secret) and returns its events.
+fn lines_in(row: &Row, format: &str, input: &[u8]) -> Vec<Value> {
+    let r = run_stdin(&["--format", format], input);
+    assert_eq!(r.code, 1, "{}: {}", row.name, r.stderr);
+    assert_no_secret(row, format, &r);
+    r.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON event a line"))
+        .collect()
 }
 
 /// Asserts that `text` holds no character that acts on a terminal or reorders text, but the
