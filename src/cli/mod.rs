@@ -176,6 +176,10 @@ fn dispatch(args: Args) -> anyhow::Result<i32> {
             say("faultline: explain prints text for people; --format json and ndjson apply to scan, watch, `rules list` and `rules anchors`.");
             Ok(EXIT_ERROR)
         }
+        Some(Command::Rules { .. }) if cfg.format == Format::Ecs => {
+            say("faultline: `rules` prints a table, or with --format json or ndjson the rules as JSON; --format ecs applies to scan and watch.");
+            Ok(EXIT_ERROR)
+        }
         Some(Command::Explain { what }) => {
             let mut out = io::stdout().lock();
             if report::explain(&mut out, cfg.matcher.rules(), &what, cfg.style)? {

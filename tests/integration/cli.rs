@@ -546,6 +546,15 @@ fn a_format_flag_is_honoured_or_refused_by_every_command() {
     assert_eq!(r.code, 2);
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     assert!(r.stderr.contains("explain prints text"), "{}", r.stderr);
+    // Nor do the rules have an ECS form: they are no events.
+    let r = run(&["rules", "list", "--format", "ecs"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("applies to scan and watch"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
