@@ -53,8 +53,8 @@ pub struct RuleArgs {
 /// command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ScanArgs {
-    /// Output format: a report for people, one JSON document, NDJSON events as they happen, or
-    /// Markdown for a ticket.
+    /// Output format: a report for people, one JSON document, NDJSON events as they happen, the
+    /// same events as Elastic Common Schema documents for a shipper, or Markdown for a ticket.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
@@ -249,6 +249,9 @@ pub enum Format {
     Json,
     /// One JSON event per failing line, then a summary.
     Ndjson,
+    /// The NDJSON events as Elastic Common Schema 9.x documents, for Filebeat, Elastic Agent or
+    /// an OpenTelemetry filelog receiver.
+    Ecs,
     /// A report to paste into a support ticket or a GitHub issue.
     Markdown,
 }

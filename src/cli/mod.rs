@@ -344,7 +344,18 @@ fn printer<'c>(cfg: &'c Config, live_human: bool, live_ndjson: bool) -> Box<dyn 
     match cfg.format {
         Format::Human => Box::new(HumanPrinter::new(stdout, cfg.style, set, live_human)),
         Format::Json => Box::new(JsonPrinter::new(stdout)),
-        Format::Ndjson => Box::new(NdjsonPrinter::new(stdout, set, live_ndjson)),
+        Format::Ndjson => Box::new(NdjsonPrinter::new(
+            stdout,
+            set,
+            live_ndjson,
+            report::Schema::Faultline,
+        )),
+        Format::Ecs => Box::new(NdjsonPrinter::new(
+            stdout,
+            set,
+            live_ndjson,
+            report::Schema::Ecs,
+        )),
         Format::Markdown => Box::new(MarkdownPrinter::new(stdout)),
     }
 }
@@ -356,7 +367,7 @@ fn run_options(cfg: &Config) -> RunOptions {
             since: cfg.since,
             until: cfg.until,
         },
-        events: cfg.format == Format::Ndjson,
+        events: matches!(cfg.format, Format::Ndjson | Format::Ecs),
         limits: Default::default(),
         text: cfg.text,
     }

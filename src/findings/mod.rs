@@ -118,7 +118,7 @@ pub struct Sample {
 
 /// How much of a raw sample is kept until it is sealed: enough that masking, which may shorten
 /// it, still leaves [`MAX_SAMPLE_LEN`] characters to show.
-const RAW_SAMPLE_LEN: usize = 4 * MAX_SAMPLE_LEN;
+pub(crate) const RAW_SAMPLE_LEN: usize = 4 * MAX_SAMPLE_LEN;
 
 /// `s` cut to at most `max` bytes, at a character boundary.
 fn cut(s: &str, max: usize) -> &str {

@@ -34,12 +34,7 @@ struct MatchLine<'a> {
 
 /// Writes one `match` event as a single JSON line.
 pub fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Result<()> {
-    let rule = &set.rules[e.failure.rule];
-    let cause = e
-        .failure
-        .cause_rule
-        .and_then(|r| set.rules[r].cause.as_deref())
-        .unwrap_or(crate::rules::UNKNOWN_CAUSE);
+    let super::Verdict { rule, cause, code } = super::verdict(set, e);
     let line = MatchLine {
         kind: "match",
         source: &e.at.source.name,
@@ -48,10 +43,7 @@ pub fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Re
         rule: &rule.id,
         component: e.failure.component,
         cause,
-        code: rule.code.as_deref().or_else(|| {
-            set.code_for_cause(e.failure.component, cause)
-                .map(|c| c.code.as_str())
-        }),
+        code,
         severity: e.failure.severity,
         title: &rule.title,
         values: &e.values,

@@ -1,10 +1,11 @@
 //! Reports: the [`Document`] a scan produces (the JSON contract of DESIGN.md, "Interfaces that
 //! others depend on") and the [`Observer`]s that print a run as it happens and when it ends: the
 //! human printer (live announcements and the report grouped by component), one JSON document,
-//! and NDJSON events. Observers consume the drivers' match events and the aggregation's deltas;
+//! NDJSON events, in faultline's shape or as Elastic Common Schema documents (`ecs`). Observers consume the drivers' match events and the aggregation's deltas;
 //! none of them scans, classifies or works out on its own what is new. They take the rule set,
 //! not the matcher.
 
+mod ecs;
 mod escape;
 mod human;
 mod json;
@@ -24,7 +25,7 @@ pub(crate) use human::plural;
 pub use human::{explain, print_human, Style};
 pub use json::write_problem;
 pub use json::{print_json, print_summary_line};
-pub use observe::{HumanPrinter, JsonPrinter, MarkdownPrinter, NdjsonPrinter, Observer};
+pub use observe::{HumanPrinter, JsonPrinter, MarkdownPrinter, NdjsonPrinter, Observer, Schema};
 
 /// The version of the JSON document's shape.
 pub const FORMAT_VERSION: u32 = 1;
@@ -147,6 +148,28 @@ impl Document {
             exit: None,
         }
     }
+}
+
+/// What the rules say of a match event: the winning rule, the cause and the documented code.
+pub(crate) struct Verdict<'s> {
+    pub rule: &'s crate::rules::Rule,
+    pub cause: &'s str,
+    pub code: Option<&'s str>,
+}
+
+/// The [`Verdict`] of one match event.
+pub(crate) fn verdict<'s>(set: &'s RuleSet, e: &crate::scan::MatchEvent) -> Verdict<'s> {
+    let rule = &set.rules[e.failure.rule];
+    let cause = e
+        .failure
+        .cause_rule
+        .and_then(|r| set.rules[r].cause.as_deref())
+        .unwrap_or(crate::rules::UNKNOWN_CAUSE);
+    let code = rule.code.as_deref().or_else(|| {
+        set.code_for_cause(e.failure.component, cause)
+            .map(|c| c.code.as_str())
+    });
+    Verdict { rule, cause, code }
 }
 
 /// Prints a position.

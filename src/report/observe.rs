@@ -4,12 +4,13 @@
 //! finding or a recovered component while a live input is still open — after a short grace, so
 //! that a finished log piped in (`docker logs` without `-f`) gets only its report; the NDJSON
 //! printer writes a line per match event (flushed per block only when the input is live); the
-//! JSON printer writes the document at the end.
+//! JSON printer writes the document at the end. The NDJSON printer writes faultline's own
+//! events or, with [`Schema::Ecs`], the same events as Elastic Common Schema documents.
 
 use std::io::{self, BufWriter, Write};
 use std::time::{Duration, Instant};
 
-use super::{finding_doc, human, json, Document};
+use super::{ecs, finding_doc, human, json, Document};
 use crate::findings::alert::{Alert, AlertKind};
 use crate::findings::{Aggregation, Delta, Status};
 use crate::rules::RuleSet;
@@ -246,21 +247,32 @@ impl<W: Write> Observer for MarkdownPrinter<W> {
     }
 }
 
+/// The shape of the NDJSON printer's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// faultline's own (`--format ndjson`): `{"type":"match", …}`.
+    Faultline,
+    /// Elastic Common Schema documents (`--format ecs`).
+    Ecs,
+}
+
 /// NDJSON: a `match` line per failing line as it is found, a `summary` line at the end.
 pub struct NdjsonPrinter<'s, W: Write> {
     out: BufWriter<W>,
     set: &'s RuleSet,
     /// Flush after every block (a live input), rather than when the buffer is full.
     live: bool,
+    schema: Schema,
 }
 
 impl<'s, W: Write> NdjsonPrinter<'s, W> {
-    /// A printer writing to `out`; `live` flushes every block.
-    pub fn new(out: W, set: &'s RuleSet, live: bool) -> Self {
+    /// A printer writing events of `schema` to `out`; `live` flushes every block.
+    pub fn new(out: W, set: &'s RuleSet, live: bool, schema: Schema) -> Self {
         NdjsonPrinter {
             out: BufWriter::with_capacity(256 * 1024, out),
             set,
             live,
+            schema,
         }
     }
 }
@@ -268,7 +280,11 @@ impl<'s, W: Write> NdjsonPrinter<'s, W> {
 impl<W: Write> Observer for NdjsonPrinter<'_, W> {
     fn alert(&mut self, alert: &Alert, agg: &Aggregation) -> io::Result<()> {
         if let Some(f) = agg.finding(&alert.key) {
-            json::write_alert(&mut self.out, alert, &finding_doc(self.set, f))?;
+            let doc = finding_doc(self.set, f);
+            match self.schema {
+                Schema::Faultline => json::write_alert(&mut self.out, alert, &doc)?,
+                Schema::Ecs => ecs::write_alert(&mut self.out, self.set, alert, &doc, agg)?,
+            }
             self.out.flush()?;
         }
         Ok(())
@@ -276,7 +292,10 @@ impl<W: Write> Observer for NdjsonPrinter<'_, W> {
 
     fn matched(&mut self, events: &[MatchEvent]) -> io::Result<()> {
         for e in events {
-            json::write_match(&mut self.out, self.set, e)?;
+            match self.schema {
+                Schema::Faultline => json::write_match(&mut self.out, self.set, e)?,
+                Schema::Ecs => ecs::write_match(&mut self.out, self.set, e)?,
+            }
         }
         if self.live {
             self.out.flush()?;
@@ -287,20 +306,24 @@ impl<W: Write> Observer for NdjsonPrinter<'_, W> {
     fn problem(&mut self, source: &str, message: &str, error: bool) {
         // On stdout as an event (a consumer sees what it missed), on stderr for a person. A
         // closed stdout shows at the next write that can return an error.
-        let _ = json::write_problem(
-            &mut self.out,
-            &super::ProblemDoc {
-                source: source.to_string(),
-                message: message.to_string(),
-                error,
-            },
-        );
+        let problem = super::ProblemDoc {
+            source: source.to_string(),
+            message: message.to_string(),
+            error,
+        };
+        let _ = match self.schema {
+            Schema::Faultline => json::write_problem(&mut self.out, &problem),
+            Schema::Ecs => ecs::write_problem(&mut self.out, &problem),
+        };
         let _ = self.out.flush();
         print_problem(source, message, error);
     }
 
     fn finish(&mut self, doc: &Document) -> io::Result<()> {
-        json::print_summary_line(&mut self.out, doc)?;
+        match self.schema {
+            Schema::Faultline => json::print_summary_line(&mut self.out, doc)?,
+            Schema::Ecs => ecs::write_summary(&mut self.out, doc)?,
+        }
         self.out.flush()
     }
 }

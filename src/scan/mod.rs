@@ -100,6 +100,8 @@ pub struct MatchEvent {
     pub values: Arc<BTreeMap<String, String>>,
     /// The line's decoded text, secrets masked (shared like `values`).
     pub text: Arc<str>,
+    /// The line as read, its envelope included, secrets masked and cut like a finding's sample.
+    pub raw: Arc<str>,
 }
 
 /// A [`Consumer`] that aggregates and, when asked to, also keeps a [`MatchEvent`] per failing
@@ -137,6 +139,12 @@ fn text_hash(text: &str) -> u64 {
         h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
     }
     h
+}
+
+/// A failing line as read, for an event: masked and cut as a finding's samples are.
+fn raw_sample(raw: &[u8]) -> String {
+    let raw = &raw[..raw.len().min(crate::findings::RAW_SAMPLE_LEN)];
+    crate::findings::sample_text(&String::from_utf8_lossy(raw))
 }
 
 /// How many distinct (rules, text) captures a collector remembers before it starts over.
@@ -188,6 +196,7 @@ impl Consumer for Collector {
                 failure: failure.clone(),
                 values,
                 text,
+                raw: raw_sample(line.raw).into(),
             });
         }
         self.agg.add_failure(&line);

@@ -604,6 +604,11 @@ fn a_flag_is_honoured_or_refused_by_every_command() {
             help.stdout
         );
     }
+    // The rules have no ECS form (they are no events): the value is refused.
+    let r = run(&["rules", "list", "--format", "ecs"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains("invalid value 'ecs'"), "{}", r.stderr);
 }
 
 #[test]

@@ -17,7 +17,7 @@ struct Row {
     name: &'static str,
     /// The input: one or more log lines.
     input: &'static str,
-    /// Strings that must appear nowhere in any output (human, json, ndjson; stdout and stderr).
+    /// Strings that must appear nowhere in any output (human, json, ndjson, ecs; stdout and stderr).
     secrets: &'static [&'static str],
     /// What the check command must contain: the value when it is valid, the placeholder's
     /// default when it is not.
@@ -260,7 +260,7 @@ fn hostile_lines_yield_safe_reports_in_every_format() {
     assert!(failed.is_empty(), "rows failed: {failed:?}");
 }
 
-/// Runs one row in json, ndjson and human and asserts what must hold of each.
+/// Runs one row in json, ndjson, ecs and human and asserts what must hold of each.
 fn check_row(row: &Row) {
     let input = format!("{}\n", row.input);
 
@@ -286,14 +286,7 @@ fn check_row(row: &Row) {
         assert!(samples.contains(MASK), "{}: {samples}", row.name);
     }
 
-    let ndjson = run_stdin(&["--format", "ndjson"], input.as_bytes());
-    assert_eq!(ndjson.code, 1, "{}: {}", row.name, ndjson.stderr);
-    assert_no_secret(row, "ndjson", &ndjson);
-    let events: Vec<Value> = ndjson
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON event a line"))
-        .collect();
+    let events = lines_in(row, "ndjson", input.as_bytes());
     let summary = events.last().expect("a summary");
     assert_eq!(summary["type"], "summary", "{}", row.name);
     if !row.secrets.is_empty() {
@@ -302,6 +295,27 @@ fn check_row(row: &Row) {
         assert!(text.contains(MASK), "{}: {text:?}", row.name);
     }
     assert_eq!(checks_of(summary), checks, "{}", row.name);
+
+    let docs = lines_in(row, "ecs", input.as_bytes());
+    for d in &docs {
+        if let Some(check) = d["faultline"]["check"].as_str() {
+            assert_safe(row.name, check);
+        }
+        // Only a valid host name or address becomes server.address.
+        if let Some(host) = d["server"]["address"].as_str() {
+            assert!(
+                host.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-_:".contains(c)),
+                "{}: server.address {host:?}",
+                row.name
+            );
+        }
+    }
+    if !row.secrets.is_empty() {
+        // The line as read is in event.original, masked.
+        let original = docs[0]["event"]["original"].as_str().unwrap_or_default();
+        assert!(original.contains(MASK), "{}: {original:?}", row.name);
+    }
 
     let human = run_stdin(&[], input.as_bytes());
     assert_eq!(human.code, 1, "{}: {}", row.name, human.stderr);
@@ -314,6 +328,17 @@ fn check_row(row: &Row) {
     assert_eq!(human_checks, checks, "{}", row.name);
     assert_terminal_safe(row.name, &human.stdout);
     assert_terminal_safe(row.name, &human.stderr);
+}
+
+/// Runs a row's input in a line-per-event `format` (exit 1, no secret) and returns its events.
+fn lines_in(row: &Row, format: &str, input: &[u8]) -> Vec<Value> {
+    let r = run_stdin(&["--format", format], input);
+    assert_eq!(r.code, 1, "{}: {}", row.name, r.stderr);
+    assert_no_secret(row, format, &r);
+    r.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON event a line"))
+        .collect()
 }
 
 /// Asserts that `text` holds no character that acts on a terminal or reorders text, but the

@@ -29,3 +29,10 @@ mod watch;
 
 // The progress bar on a real (pseudo-)terminal: bytes, a percentage, no stale frames.
 mod progress;
+
+// `--format ecs`: every event kind checked against the ECS 9.4.0 reference, a golden file.
+mod ecs;
+
+// `deploy/`: shipping recipes against real ECS output, Kubernetes manifests (least privilege,
+// the DaemonSet's command run for real, offline schema validation), the Dockerfile.
+mod deploy;
