@@ -4,9 +4,9 @@
 # newest Kubernetes release the manifests are meant for. With no argument: deploy/kubernetes/*.yaml.
 #
 # It installs what it needs on first use, from deploy/requirements.txt, into a virtual environment
-# under target/ (FAULTLINE_VENV overrides the place), and reinstalls when that file changes; it
-# needs python3 with its venv module and pip, and a package index to install from. Without them it
-# fails and says what is missing: it never skips. `cargo test` runs it (deploy::the_kubernetes_
+# under target/ (FAULTLINE_VENV overrides the place), and reinstalls when that file changes. It
+# needs python3 with its venv module: on a machine without them it installs them with apt-get
+# (Debian, Ubuntu) when it can, and otherwise fails and says what is missing: it never skips. `cargo test` runs it (deploy::the_kubernetes_
 # manifests_validate_offline).
 set -euo pipefail
 
@@ -21,8 +21,23 @@ fail() {
   exit 3
 }
 
+# Python 3 with venv and pip, from the system's packages when they are missing.
+apt_install() {
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+  command -v apt-get >/dev/null 2>&1 || return 1
+  echo "deploy/check.sh: installing $* with apt-get" >&2
+  "${sudo[@]}" apt-get install -y -q "$@" >&2 ||
+    { "${sudo[@]}" apt-get update -q >&2 && "${sudo[@]}" apt-get install -y -q "$@" >&2; }
+}
+has_venv() {
+  command -v "$python" >/dev/null 2>&1 && "$python" -c 'import venv, ensurepip' >/dev/null 2>&1
+}
+if ! has_venv; then
+  apt_install python3 python3-venv python3-pip || true
+fi
 command -v "$python" >/dev/null 2>&1 ||
-  fail "$python not found: install Python 3 with its venv module and pip (Debian: apt-get install python3 python3-venv python3-pip) to validate the Kubernetes manifests"
+  fail "$python not found and could not be installed: install Python 3 with its venv module and pip (Debian: apt-get install python3 python3-venv python3-pip) to validate the Kubernetes manifests"
 
 mkdir -p "$(dirname "$venv")"
 # One installer at a time (tests run in parallel).
