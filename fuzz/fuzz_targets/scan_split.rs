@@ -70,8 +70,23 @@ fuzz_target!(|data: &[u8]| {
     let mut total = Aggregation::default();
     let mut line = 1u64;
     let mut blocks = Vec::new();
-    for bytes in buf.chunks(piece) {
-        blocks.extend(framer.push(bytes));
+    for mut bytes in buf.chunks(piece) {
+        // As a reader fills it: into its spare room, then every block that is due.
+        while !bytes.is_empty() {
+            let room = framer.spare();
+            let n = room.len().min(bytes.len());
+            room[..n].copy_from_slice(&bytes[..n]);
+            framer.filled(n);
+            bytes = &bytes[n..];
+            while let Some(b) = framer.take(false) {
+                let newlines = framer.buffered()[..b.len]
+                    .iter()
+                    .filter(|&&c| c == b'\n')
+                    .count() as u64;
+                blocks.push(framer.buffered()[..b.len].to_vec());
+                framer.advance(b, newlines);
+            }
+        }
     }
     if let Some(b) = framer.take(true) {
         let newlines = framer.buffered()[..b.len]
