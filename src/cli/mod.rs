@@ -368,6 +368,7 @@ fn run_options(cfg: &Config) -> RunOptions {
             until: cfg.until,
         },
         events: matches!(cfg.format, Format::Ndjson | Format::Ecs),
+        raw: cfg.format == Format::Ecs,
         limits: Default::default(),
         text: cfg.text,
     }

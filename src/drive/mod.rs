@@ -43,6 +43,8 @@ pub struct RunOptions {
     pub scan: ScanOptions,
     /// Keep a match event per failing line (observers that print every line want them).
     pub events: bool,
+    /// Keep each match event's line as read, masked (ECS's `event.original`).
+    pub raw: bool,
     /// Safety limits for archives.
     pub limits: crate::source::bundle::Limits,
     /// Scan binary files too.
@@ -217,7 +219,7 @@ fn scan_parallel(
 ) -> (Collector, u64) {
     let bounds = chunk_bounds(buf, chunk);
     let scan = |s: usize, e: usize, first: u64| {
-        let mut c = Collector::new(ctx.opts.events);
+        let mut c = Collector::new(ctx.opts.events).with_raw(ctx.opts.raw);
         // A name of its own for each chunk: every failing line clones its source into the
         // aggregation, and threads sharing one reference count would fight over its cache line.
         let source = Source::new(&source.name, source.ord);
@@ -237,7 +239,7 @@ fn scan_parallel(
         return scan(0, buf.len(), first_line);
     }
     let parts: Vec<(Collector, u64)> = bounds.par_iter().map(|&(s, e)| scan(s, e, 1)).collect();
-    let mut total = Collector::new(ctx.opts.events);
+    let mut total = Collector::new(ctx.opts.events).with_raw(ctx.opts.raw);
     let mut lines_before = first_line - 1;
     for (mut p, newlines) in parts {
         p.agg.shift_lines(lines_before);

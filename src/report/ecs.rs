@@ -310,7 +310,7 @@ pub(crate) fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) ->
         source: &e.at.source.name,
         line: e.at.line,
         message: Some(&e.text),
-        original: Some(&e.raw),
+        original: e.raw.as_deref(),
     };
     about.put(&mut d);
     d.write(out)

@@ -100,8 +100,10 @@ pub struct MatchEvent {
     pub values: Arc<BTreeMap<String, String>>,
     /// The line's decoded text, secrets masked (shared like `values`).
     pub text: Arc<str>,
-    /// The line as read, its envelope included, secrets masked and cut like a finding's sample.
-    pub raw: Arc<str>,
+    /// The line as read, its envelope included, secrets masked and cut like a finding's sample:
+    /// kept only when asked for ([`Collector::with_raw`]; ECS's `event.original`), since it
+    /// differs on every line and costs a masking each.
+    pub raw: Option<Arc<str>>,
 }
 
 /// A [`Consumer`] that aggregates and, when asked to, also keeps a [`MatchEvent`] per failing
@@ -114,6 +116,8 @@ pub struct Collector {
     /// The match events, when kept.
     pub events: Option<Vec<MatchEvent>>,
     cache: std::collections::HashMap<u64, Captured>,
+    /// Keep each event's line as read.
+    raw: bool,
 }
 
 /// The values captured from one distinct failing line.
@@ -157,7 +161,14 @@ impl Collector {
             agg: Aggregation::default(),
             events: events.then(Vec::new),
             cache: Default::default(),
+            raw: false,
         }
+    }
+
+    /// Keeps each event's line as read too (`raw`), masked.
+    pub fn with_raw(mut self, raw: bool) -> Collector {
+        self.raw = raw;
+        self
     }
 }
 
@@ -196,7 +207,7 @@ impl Consumer for Collector {
                 failure: failure.clone(),
                 values,
                 text,
-                raw: raw_sample(line.raw).into(),
+                raw: self.raw.then(|| raw_sample(line.raw).into()),
             });
         }
         self.agg.add_failure(&line);
