@@ -92,7 +92,7 @@ pub struct Matcher {
     ignore: Vec<memmem::Finder<'static>>,
     /// For each anchor, the rules it belongs to, in rule order.
     anchor_rules: Vec<Vec<u32>>,
-    /// `fixes[rule * 4 + component]`: the fix for a failure whose deciding rule is `rule`.
+    /// `fixes[rule * SLOTS + component]`: the fix for a failure whose deciding rule is `rule`.
     fixes: Vec<Option<usize>>,
     /// Fix for a failure with no rule naming a cause, per component: indexed by the component rule.
     unknown_fixes: Vec<Option<usize>>,
@@ -156,11 +156,11 @@ impl Matcher {
                 .collect::<Vec<_>>(),
         );
         let all = Prefilter::new(&anchors);
-        let mut fixes = Vec::with_capacity(set.rules.len() * 4);
-        let mut unknown_fixes = Vec::with_capacity(set.rules.len() * 4);
+        let mut fixes = Vec::with_capacity(set.rules.len() * SLOTS);
+        let mut unknown_fixes = Vec::with_capacity(set.rules.len() * SLOTS);
         let fix_index = crate::rules::FixIndex::new(&set);
         for rule in &set.rules {
-            for c in Component::ALL {
+            for c in Component::EVERY {
                 fixes.push(fix_index.fix_for(
                     &rule.id,
                     c,
@@ -334,8 +334,8 @@ impl Matcher {
         };
         let component = component_rule
             .and_then(|r| self.set.rules[r].component)
-            .unwrap_or_else(|| component_from_hosts(&rec.text));
-        let slot = winner * 4 + component as usize;
+            .unwrap_or_else(|| component_from_evidence(&rec.text));
+        let slot = winner * SLOTS + component as usize;
         let fix = if cause_rule.is_some() {
             self.fixes[slot]
         } else {
@@ -575,17 +575,83 @@ impl Matcher {
     }
 }
 
-/// The component a failing line concerns when no rule names one, from the hosts it mentions.
-fn component_from_hosts(text: &str) -> Component {
-    if text.contains("api.elastic-cloud.com") || text.contains("cloud-connected/clusters") {
-        Component::Registration
-    } else if text.contains("auto-ops.") || text.contains("/v1/logs") {
-        Component::Export
-    } else if text.contains("://") || text.contains("dial tcp") || text.contains(":9200") {
-        Component::Cluster
-    } else {
-        Component::Agent
+/// Fix slots per rule: one per value of [`Component::EVERY`].
+const SLOTS: usize = Component::EVERY.len();
+
+/// Where a request went, by what its URL, host, port or path says: the hosts and paths of the
+/// Cloud Connect API, of the AutoOps OTLP endpoint (and any OTLP endpoint: ports 4317/4318, the
+/// `/v1/logs|metrics|traces` paths) and of Elasticsearch (port 9200, its `/_…` API paths).
+const REQUEST_EVIDENCE: &[(&str, Component)] = &[
+    ("api.elastic-cloud.com", Component::Registration),
+    ("/api/v1/cloud-connected", Component::Registration),
+    ("auto-ops.", Component::Export),
+    ("/v1/logs", Component::Export),
+    ("/v1/metrics", Component::Export),
+    ("/v1/traces", Component::Export),
+    ("/_nodes", Component::Cluster),
+    ("/_cluster", Component::Cluster),
+    ("/_bulk", Component::Cluster),
+    ("/_license", Component::Cluster),
+    ("/_cat/", Component::Cluster),
+    ("/_xpack", Component::Cluster),
+    ("/_security", Component::Cluster),
+    ("/_tasks", Component::Cluster),
+    ("/_template", Component::Cluster),
+    ("/_index_template", Component::Cluster),
+    ("/_component_template", Component::Cluster),
+    ("/_resolve/", Component::Cluster),
+    ("/_ilm/", Component::Cluster),
+    ("/_ingest/", Component::Cluster),
+];
+
+/// Ports that name a connection: `:PORT` not followed by another digit.
+const PORT_EVIDENCE: &[(&str, Component)] = &[
+    (":4317", Component::Export),
+    (":4318", Component::Export),
+    (":9200", Component::Cluster),
+];
+
+/// Fields of the line's envelope, as the decoders write them into the text (` key=value`): the
+/// collector's component kind (three generations of field names) and the ECS logger of the
+/// `autoops_es` module.
+const ENVELOPE_EVIDENCE: &[(&str, Component)] = &[
+    ("otelcol.component.kind=exporter", Component::Export),
+    ("component_kind=exporter", Component::Export),
+    ("kind=exporter", Component::Export),
+    ("log.logger=autoops_es", Component::Cluster),
+];
+
+/// The component a failing line concerns when no rule names one, from the evidence the line
+/// holds, strongest first: the request's host, path and port, then its envelope's fields. A line
+/// without any is [`Component::Unknown`]: faultline does not guess a connection.
+/// Only failing lines get here, so plain substring searches are cheap enough.
+pub(crate) fn component_from_evidence(text: &str) -> Component {
+    if let Some(&(_, c)) = REQUEST_EVIDENCE.iter().find(|(s, _)| text.contains(s)) {
+        return c;
     }
+    for &(port, c) in PORT_EVIDENCE {
+        let mut rest = text;
+        while let Some(at) = rest.find(port) {
+            rest = &rest[at + port.len()..];
+            if !rest.starts_with(|ch: char| ch.is_ascii_digit()) {
+                return c;
+            }
+        }
+    }
+    for &(field, c) in ENVELOPE_EVIDENCE {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(field).map(|i| i + from) {
+            // A whole field: it starts the text or follows a space, and its value ends there.
+            let starts = at == 0 || text.as_bytes()[at - 1] == b' ';
+            let end = at + field.len();
+            let ends = text[end..].starts_with([' ', '.']) || end == text.len();
+            if starts && ends {
+                return c;
+            }
+            from = end;
+        }
+    }
+    Component::Unknown
 }
 
 #[cfg(test)]
@@ -734,8 +800,72 @@ examples = ["completed fetching node_stats metricset"]
             "Post \"https://otel-auto-ops.eu-west-1.aws.svc.elastic.cloud/v1/logs\": connect: connection refused",
         );
         assert_eq!(comp, Component::Export);
+        // No evidence: no guess.
         let (_, comp, _) = failure(&m, "connection refused");
-        assert_eq!(comp, Component::Agent);
+        assert_eq!(comp, Component::Unknown);
+        let (_, comp, _) = failure(
+            &m,
+            "Post \"http://collector.example:8080/ingest\": dial tcp 10.0.0.9:8080: connect: connection refused",
+        );
+        assert_eq!(comp, Component::Unknown);
+    }
+
+    #[test]
+    fn evidence_decides_the_component_strongest_first() {
+        let c = component_from_evidence;
+        // The request's host, path and port.
+        assert_eq!(
+            c("Post \"https://api.elastic-cloud.com/api/v1/cloud-connected/clusters\": EOF"),
+            Component::Registration
+        );
+        assert_eq!(
+            c("Post \"http://otel:4318/v1/traces\": EOF"),
+            Component::Export
+        );
+        assert_eq!(
+            c("traces export: context deadline exceeded: rpc error to localhost:4317"),
+            Component::Export
+        );
+        assert_eq!(
+            c("dial tcp 10.1.2.3:9200: connect: connection refused"),
+            Component::Cluster
+        );
+        assert_eq!(
+            c("Get \"http://es:80/_nodes/_local\": EOF"),
+            Component::Cluster
+        );
+        // A port is a whole number: 92001 and 43170 are not evidence.
+        assert_eq!(
+            c("dial tcp 10.1.2.3:92001: connect: connection refused"),
+            Component::Unknown
+        );
+        assert_eq!(
+            c("dial tcp 10.1.2.3:43170: i/o timeout"),
+            Component::Unknown
+        );
+        // The request beats the envelope.
+        assert_eq!(
+            c("Exporting failed. error=Post \"http://es:9200/_bulk\": EOF otelcol.component.kind=exporter"),
+            Component::Cluster
+        );
+        // The envelope's fields, whole.
+        assert_eq!(
+            c("Exporting failed. error=EOF otelcol.component.kind=exporter otelcol.signal=logs"),
+            Component::Export
+        );
+        assert_eq!(
+            c("error=EOF kind=exporter data_type=logs"),
+            Component::Export
+        );
+        assert_eq!(c("error=EOF component_kind=exporter"), Component::Export);
+        assert_eq!(
+            c("boom log.logger=autoops_es.node_stats"),
+            Component::Cluster
+        );
+        assert_eq!(c("boom kind=exporters"), Component::Unknown);
+        assert_eq!(c("boom subkind=exporter"), Component::Unknown);
+        assert_eq!(c("boom log.logger=autoops_esx"), Component::Unknown);
+        assert_eq!(c("read: connection reset by peer"), Component::Unknown);
     }
 
     #[test]
@@ -821,7 +951,7 @@ examples = ["completed fetching node_stats metricset"]
         assert_eq!(report.failures.len(), 2);
         assert_eq!(
             report.failures[0].problem,
-            "classified as cause-refused (agent × refused): the line holds none of this rule's anchors"
+            "classified as cause-refused (unknown × refused): the line holds none of this rule's anchors"
         );
         assert!(report.failures[1].counter);
     }
