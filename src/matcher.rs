@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 
 pub mod prefilter;
 
+#[cfg(test)]
+mod corpus;
+
 use memchr::memmem;
 
 use self::prefilter::Prefilter;
@@ -604,11 +607,15 @@ const REQUEST_EVIDENCE: &[(&str, Component)] = &[
     ("/_ingest/", Component::Cluster),
 ];
 
-/// Ports that name a connection: `:PORT` not followed by another digit.
+/// Ports that name a connection: `:PORT` (a URL, an address) or `port PORT` (curl), not followed by
+/// another digit.
 const PORT_EVIDENCE: &[(&str, Component)] = &[
     (":4317", Component::Export),
     (":4318", Component::Export),
     (":9200", Component::Cluster),
+    ("port 4317", Component::Export),
+    ("port 4318", Component::Export),
+    ("port 9200", Component::Cluster),
 ];
 
 /// Fields of the line's envelope, as the decoders write them into the text (` key=value`): the
@@ -832,6 +839,10 @@ examples = ["completed fetching node_stats metricset"]
         );
         assert_eq!(
             c("Get \"http://es:80/_nodes/_local\": EOF"),
+            Component::Cluster
+        );
+        assert_eq!(
+            c("curl: (7) Failed to connect to elk port 9200: Connection refused"),
             Component::Cluster
         );
         // A port is a whole number: 92001 and 43170 are not evidence.

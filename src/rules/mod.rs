@@ -858,6 +858,31 @@ mod tests {
     }
 
     #[test]
+    fn every_documented_cause_is_listed_and_has_a_fix_of_its_own() {
+        let set = RuleSet::builtin().unwrap();
+        let causes = RuleSet::documented_causes();
+        assert!(causes.len() >= 31, "{causes:?}");
+        for readme in [
+            include_str!("../../rules/README.md"),
+            include_str!("../../README.md"),
+        ] {
+            for c in causes {
+                assert!(
+                    readme.contains(&format!("`{c}`")),
+                    "a README does not list `{c}`"
+                );
+            }
+        }
+        // A finding whose line does not show its connection still gets advice for its cause.
+        for c in causes.iter().filter(|c| c.as_str() != UNKNOWN_CAUSE) {
+            let fix = set.fix_for("", Component::Unknown, c).unwrap();
+            assert_eq!(set.fixes[fix].cause.as_deref(), Some(c.as_str()), "{c}");
+        }
+        let fix = set.fix_for("", Component::Unknown, UNKNOWN_CAUSE).unwrap();
+        assert_eq!(set.fixes[fix].id, "unknown-unknown");
+    }
+
+    #[test]
     fn later_file_replaces_rule_with_same_id() {
         let a = RuleSet::parse(
             "a.toml",
