@@ -553,8 +553,12 @@ pub fn explain(out: &mut dyn Write, set: &RuleSet, what: &str, style: Style) -> 
         .filter(|r| r.cause.as_deref() == Some(key))
         .map(|r| r.id.as_str())
         .collect();
-    if !cause_fixes.is_empty() || !cause_rules.is_empty() {
+    let declared = set.causes.iter().find(|c| c.name == key);
+    if !cause_fixes.is_empty() || !cause_rules.is_empty() || declared.is_some() {
         writeln!(out, "{} (a cause)", style.bold(key))?;
+        if let Some(d) = declared {
+            writeln!(out, "{}", for_terminal(&d.title))?;
+        }
         if !cause_rules.is_empty() {
             writeln!(out, "Rules: {}", cause_rules.join(", "))?;
         }

@@ -239,6 +239,14 @@ fn explain_accepts_causes_and_rules_and_rejects_nonsense() {
     let r = run(&["explain", "proxy"]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("HTTPS_PROXY"), "{}", r.stdout);
+    // A cause's declaration says what it means.
+    let r = run(&["explain", "resource-exhausted"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains("refused the data for lack of resources"),
+        "{}",
+        r.stdout
+    );
     let r = run(&["explain", "NOT_A_CODE"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("NOT_A_CODE"), "{}", r.stderr);
