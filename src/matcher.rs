@@ -93,8 +93,11 @@ pub struct Matcher {
     /// The anchors of plain ignore rules (no regex, no `unless`). A line is checked against them
     /// only once it is a candidate, so one SIMD substring search each beats an automaton.
     ignore: Vec<memmem::Finder<'static>>,
-    /// For each anchor, the rules it belongs to, in rule order.
-    anchor_rules: Vec<Vec<u32>>,
+    /// For each anchor, the ranks of its rules: a rule's rank is its place in the order
+    /// classification tries rules in (highest priority first, rule order among equals).
+    anchor_ranks: Vec<Vec<u32>>,
+    /// The rules by rank.
+    by_rank: Vec<u32>,
     /// `fixes[rule * SLOTS + component]`: the fix for a failure whose deciding rule is `rule`.
     fixes: Vec<Option<usize>>,
     /// Fix for a failure with no rule naming a cause, per component: indexed by the component rule.
@@ -126,6 +129,16 @@ impl Matcher {
                 }
             }
         }
+        let mut by_rank: Vec<u32> = (0..set.rules.len() as u32).collect();
+        by_rank.sort_by_key(|&r| (std::cmp::Reverse(set.rules[r as usize].priority), r));
+        let mut rank = vec![0u32; set.rules.len()];
+        for (k, &r) in by_rank.iter().enumerate() {
+            rank[r as usize] = k as u32;
+        }
+        let anchor_ranks = anchor_rules
+            .iter()
+            .map(|rules| rules.iter().map(|&r| rank[r as usize]).collect())
+            .collect();
         let anchor_success = anchor_rules
             .iter()
             .map(|rules| {
@@ -202,7 +215,8 @@ impl Matcher {
             prefilter,
             all,
             anchors,
-            anchor_rules,
+            anchor_ranks,
+            by_rank,
             fixes,
             unknown_fixes,
         }
@@ -273,12 +287,12 @@ impl Matcher {
     /// Classifies one decoded record.
     pub fn classify(&self, rec: &Record<'_>) -> Verdict {
         let text = rec.text.as_bytes();
-        // Rules with an anchor in the text, deduplicated, in rule order.
+        // The ranks of the rules with an anchor in the text, deduplicated.
         let mut candidates: Vec<u32> = Vec::new();
         for h in self.all.hits(text) {
-            for &r in &self.anchor_rules[h.anchor as usize] {
-                if !candidates.contains(&r) {
-                    candidates.push(r);
+            for &k in &self.anchor_ranks[h.anchor as usize] {
+                if !candidates.contains(&k) {
+                    candidates.push(k);
                 }
             }
         }
@@ -286,9 +300,12 @@ impl Matcher {
             return Verdict::None;
         }
         // Highest priority first, rule order among equals: the first rule of a kind that matches is
-        // the one resolution picks, so the regexes of the rules after it need not run.
-        candidates
-            .sort_unstable_by_key(|&r| (std::cmp::Reverse(self.set.rules[r as usize].priority), r));
+        // the one resolution picks, so the regexes of the rules after it need not run. Ranks sort
+        // in that order by themselves.
+        candidates.sort_unstable();
+        for k in &mut candidates {
+            *k = self.by_rank[*k as usize];
+        }
         let matches = |i: usize| {
             let rule = &self.set.rules[i];
             !rule.unless.iter().any(|u| rec.text.contains(u.as_str()))
