@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 
 pub mod prefilter;
 
+#[cfg(test)]
+mod corpus;
+
 use memchr::memmem;
 
 use self::prefilter::Prefilter;
@@ -90,9 +93,12 @@ pub struct Matcher {
     /// The anchors of plain ignore rules (no regex, no `unless`). A line is checked against them
     /// only once it is a candidate, so one SIMD substring search each beats an automaton.
     ignore: Vec<memmem::Finder<'static>>,
-    /// For each anchor, the rules it belongs to, in rule order.
-    anchor_rules: Vec<Vec<u32>>,
-    /// `fixes[rule * 4 + component]`: the fix for a failure whose deciding rule is `rule`.
+    /// For each anchor, the ranks of its rules: a rule's rank is its place in the order
+    /// classification tries rules in (highest priority first, rule order among equals).
+    anchor_ranks: Vec<Vec<u32>>,
+    /// The rules by rank.
+    by_rank: Vec<u32>,
+    /// `fixes[rule * SLOTS + component]`: the fix for a failure whose deciding rule is `rule`.
     fixes: Vec<Option<usize>>,
     /// Fix for a failure with no rule naming a cause, per component: indexed by the component rule.
     unknown_fixes: Vec<Option<usize>>,
@@ -123,6 +129,16 @@ impl Matcher {
                 }
             }
         }
+        let mut by_rank: Vec<u32> = (0..set.rules.len() as u32).collect();
+        by_rank.sort_by_key(|&r| (std::cmp::Reverse(set.rules[r as usize].priority), r));
+        let mut rank = vec![0u32; set.rules.len()];
+        for (k, &r) in by_rank.iter().enumerate() {
+            rank[r as usize] = k as u32;
+        }
+        let anchor_ranks = anchor_rules
+            .iter()
+            .map(|rules| rules.iter().map(|&r| rank[r as usize]).collect())
+            .collect();
         let anchor_success = anchor_rules
             .iter()
             .map(|rules| {
@@ -156,11 +172,11 @@ impl Matcher {
                 .collect::<Vec<_>>(),
         );
         let all = Prefilter::new(&anchors);
-        let mut fixes = Vec::with_capacity(set.rules.len() * 4);
-        let mut unknown_fixes = Vec::with_capacity(set.rules.len() * 4);
+        let mut fixes = Vec::with_capacity(set.rules.len() * SLOTS);
+        let mut unknown_fixes = Vec::with_capacity(set.rules.len() * SLOTS);
         let fix_index = crate::rules::FixIndex::new(&set);
         for rule in &set.rules {
-            for c in Component::ALL {
+            for c in Component::EVERY {
                 fixes.push(fix_index.fix_for(
                     &rule.id,
                     c,
@@ -204,7 +220,8 @@ impl Matcher {
             prefilter,
             all,
             anchors,
-            anchor_rules,
+            anchor_ranks,
+            by_rank,
             fixes,
             unknown_fixes,
         }
@@ -275,12 +292,12 @@ impl Matcher {
     /// Classifies one decoded record.
     pub fn classify(&self, rec: &Record<'_>) -> Verdict {
         let text = rec.text.as_bytes();
-        // Rules with an anchor in the text, deduplicated, in rule order.
+        // The ranks of the rules with an anchor in the text, deduplicated.
         let mut candidates: Vec<u32> = Vec::new();
         for h in self.all.hits(text) {
-            for &r in &self.anchor_rules[h.anchor as usize] {
-                if !candidates.contains(&r) {
-                    candidates.push(r);
+            for &k in &self.anchor_ranks[h.anchor as usize] {
+                if !candidates.contains(&k) {
+                    candidates.push(k);
                 }
             }
         }
@@ -288,9 +305,12 @@ impl Matcher {
             return Verdict::None;
         }
         // Highest priority first, rule order among equals: the first rule of a kind that matches is
-        // the one resolution picks, so the regexes of the rules after it need not run.
-        candidates
-            .sort_unstable_by_key(|&r| (std::cmp::Reverse(self.set.rules[r as usize].priority), r));
+        // the one resolution picks, so the regexes of the rules after it need not run. Ranks sort
+        // in that order by themselves.
+        candidates.sort_unstable();
+        for k in &mut candidates {
+            *k = self.by_rank[*k as usize];
+        }
         let matches = |i: usize| {
             let rule = &self.set.rules[i];
             !rule.unless.iter().any(|u| rec.text.contains(u.as_str()))
@@ -339,8 +359,8 @@ impl Matcher {
         };
         let component = component_rule
             .and_then(|r| self.set.rules[r].component)
-            .unwrap_or_else(|| component_from_hosts(&rec.text));
-        let slot = winner * 4 + component as usize;
+            .unwrap_or_else(|| component_from_evidence(&rec.text));
+        let slot = winner * SLOTS + component as usize;
         let fix = if cause_rule.is_some() {
             self.fixes[slot]
         } else {
@@ -602,17 +622,87 @@ impl Matcher {
     }
 }
 
-/// The component a failing line concerns when no rule names one, from the hosts it mentions.
-fn component_from_hosts(text: &str) -> Component {
-    if text.contains("api.elastic-cloud.com") || text.contains("cloud-connected/clusters") {
-        Component::Registration
-    } else if text.contains("auto-ops.") || text.contains("/v1/logs") {
-        Component::Export
-    } else if text.contains("://") || text.contains("dial tcp") || text.contains(":9200") {
-        Component::Cluster
-    } else {
-        Component::Agent
+/// Fix slots per rule: one per value of [`Component::EVERY`].
+const SLOTS: usize = Component::EVERY.len();
+
+/// Where a request went, by what its URL, host, port or path says: the hosts and paths of the
+/// Cloud Connect API, of the AutoOps OTLP endpoint (and any OTLP endpoint: ports 4317/4318, the
+/// `/v1/logs|metrics|traces` paths) and of Elasticsearch (port 9200, its `/_…` API paths).
+const REQUEST_EVIDENCE: &[(&str, Component)] = &[
+    ("api.elastic-cloud.com", Component::Registration),
+    ("/api/v1/cloud-connected", Component::Registration),
+    ("auto-ops.", Component::Export),
+    ("/v1/logs", Component::Export),
+    ("/v1/metrics", Component::Export),
+    ("/v1/traces", Component::Export),
+    ("/_nodes", Component::Cluster),
+    ("/_cluster", Component::Cluster),
+    ("/_bulk", Component::Cluster),
+    ("/_license", Component::Cluster),
+    ("/_cat/", Component::Cluster),
+    ("/_xpack", Component::Cluster),
+    ("/_security", Component::Cluster),
+    ("/_tasks", Component::Cluster),
+    ("/_template", Component::Cluster),
+    ("/_index_template", Component::Cluster),
+    ("/_component_template", Component::Cluster),
+    ("/_resolve/", Component::Cluster),
+    ("/_ilm/", Component::Cluster),
+    ("/_ingest/", Component::Cluster),
+];
+
+/// Ports that name a connection: `:PORT` (a URL, an address) or `port PORT` (curl), not followed by
+/// another digit.
+const PORT_EVIDENCE: &[(&str, Component)] = &[
+    (":4317", Component::Export),
+    (":4318", Component::Export),
+    (":9200", Component::Cluster),
+    ("port 4317", Component::Export),
+    ("port 4318", Component::Export),
+    ("port 9200", Component::Cluster),
+];
+
+/// Fields of the line's envelope, as the decoders write them into the text (` key=value`): the
+/// collector's component kind (three generations of field names) and the ECS logger of the
+/// `autoops_es` module.
+const ENVELOPE_EVIDENCE: &[(&str, Component)] = &[
+    ("otelcol.component.kind=exporter", Component::Export),
+    ("component_kind=exporter", Component::Export),
+    ("kind=exporter", Component::Export),
+    ("log.logger=autoops_es", Component::Cluster),
+];
+
+/// The component a failing line concerns when no rule names one, from the evidence the line
+/// holds, strongest first: the request's host, path and port, then its envelope's fields. A line
+/// without any is [`Component::Unknown`]: faultline does not guess a connection.
+/// Only failing lines get here, so plain substring searches are cheap enough.
+pub(crate) fn component_from_evidence(text: &str) -> Component {
+    if let Some(&(_, c)) = REQUEST_EVIDENCE.iter().find(|(s, _)| text.contains(s)) {
+        return c;
     }
+    for &(port, c) in PORT_EVIDENCE {
+        let mut rest = text;
+        while let Some(at) = rest.find(port) {
+            rest = &rest[at + port.len()..];
+            if !rest.starts_with(|ch: char| ch.is_ascii_digit()) {
+                return c;
+            }
+        }
+    }
+    for &(field, c) in ENVELOPE_EVIDENCE {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(field).map(|i| i + from) {
+            // A whole field: it starts the text or follows a space, and its value ends there.
+            let starts = at == 0 || text.as_bytes()[at - 1] == b' ';
+            let end = at + field.len();
+            let ends = text[end..].starts_with([' ', '.']) || end == text.len();
+            if starts && ends {
+                return c;
+            }
+            from = end;
+        }
+    }
+    Component::Unknown
 }
 
 #[cfg(test)]
@@ -795,8 +885,76 @@ examples = ["completed fetching node_stats metricset"]
             "Post \"https://otel-auto-ops.eu-west-1.aws.svc.elastic.cloud/v1/logs\": connect: connection refused",
         );
         assert_eq!(comp, Component::Export);
+        // No evidence: no guess.
         let (_, comp, _) = failure(&m, "connection refused");
-        assert_eq!(comp, Component::Agent);
+        assert_eq!(comp, Component::Unknown);
+        let (_, comp, _) = failure(
+            &m,
+            "Post \"http://collector.example:8080/ingest\": dial tcp 10.0.0.9:8080: connect: connection refused",
+        );
+        assert_eq!(comp, Component::Unknown);
+    }
+
+    #[test]
+    fn evidence_decides_the_component_strongest_first() {
+        let c = component_from_evidence;
+        // The request's host, path and port.
+        assert_eq!(
+            c("Post \"https://api.elastic-cloud.com/api/v1/cloud-connected/clusters\": EOF"),
+            Component::Registration
+        );
+        assert_eq!(
+            c("Post \"http://otel:4318/v1/traces\": EOF"),
+            Component::Export
+        );
+        assert_eq!(
+            c("traces export: context deadline exceeded: rpc error to localhost:4317"),
+            Component::Export
+        );
+        assert_eq!(
+            c("dial tcp 10.1.2.3:9200: connect: connection refused"),
+            Component::Cluster
+        );
+        assert_eq!(
+            c("Get \"http://es:80/_nodes/_local\": EOF"),
+            Component::Cluster
+        );
+        assert_eq!(
+            c("curl: (7) Failed to connect to elk port 9200: Connection refused"),
+            Component::Cluster
+        );
+        // A port is a whole number: 92001 and 43170 are not evidence.
+        assert_eq!(
+            c("dial tcp 10.1.2.3:92001: connect: connection refused"),
+            Component::Unknown
+        );
+        assert_eq!(
+            c("dial tcp 10.1.2.3:43170: i/o timeout"),
+            Component::Unknown
+        );
+        // The request beats the envelope.
+        assert_eq!(
+            c("Exporting failed. error=Post \"http://es:9200/_bulk\": EOF otelcol.component.kind=exporter"),
+            Component::Cluster
+        );
+        // The envelope's fields, whole.
+        assert_eq!(
+            c("Exporting failed. error=EOF otelcol.component.kind=exporter otelcol.signal=logs"),
+            Component::Export
+        );
+        assert_eq!(
+            c("error=EOF kind=exporter data_type=logs"),
+            Component::Export
+        );
+        assert_eq!(c("error=EOF component_kind=exporter"), Component::Export);
+        assert_eq!(
+            c("boom log.logger=autoops_es.node_stats"),
+            Component::Cluster
+        );
+        assert_eq!(c("boom kind=exporters"), Component::Unknown);
+        assert_eq!(c("boom subkind=exporter"), Component::Unknown);
+        assert_eq!(c("boom log.logger=autoops_esx"), Component::Unknown);
+        assert_eq!(c("read: connection reset by peer"), Component::Unknown);
     }
 
     #[test]
@@ -882,7 +1040,7 @@ examples = ["completed fetching node_stats metricset"]
         assert_eq!(report.failures.len(), 2);
         assert_eq!(
             report.failures[0].problem,
-            "classified as cause-refused (agent × refused): the line holds none of this rule's anchors"
+            "classified as cause-refused (unknown × refused): the line holds none of this rule's anchors"
         );
         assert!(report.failures[1].counter);
     }

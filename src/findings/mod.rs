@@ -339,7 +339,7 @@ impl Stats {
 pub struct Aggregation {
     /// Findings in order of first appearance in the input.
     pub findings: Vec<Finding>,
-    /// Indexed by `Component as usize`.
+    /// Indexed by `Component as usize`, for the components of [`Component::ALL`].
     pub components: [ComponentState; 4],
     /// Statistics.
     pub stats: Stats,
@@ -394,9 +394,11 @@ impl Aggregation {
     pub fn add_failure(&mut self, failure: &Failed<'_>) -> (usize, bool) {
         self.stats.failures += 1;
         let pos = &failure.at;
-        let state = &mut self.components[failure.component as usize];
-        state.failures += 1;
-        state.last_failure = latest(state.last_failure.take(), Some(pos.clone()));
+        // A finding of no known connection counts, but gives no connection a status.
+        if let Some(state) = self.components.get_mut(failure.component as usize) {
+            state.failures += 1;
+            state.last_failure = latest(state.last_failure.take(), Some(pos.clone()));
+        }
         let idx = self
             .findings
             .iter()
@@ -455,9 +457,10 @@ impl Aggregation {
     /// Records `lines` success lines of a component, the last of them at `at`.
     pub fn add_successes(&mut self, component: Component, at: Pos, lines: u64) {
         self.stats.successes += lines;
-        let state = &mut self.components[component as usize];
-        state.successes += lines;
-        state.last_success = latest(state.last_success.take(), Some(at));
+        if let Some(state) = self.components.get_mut(component as usize) {
+            state.successes += lines;
+            state.last_success = latest(state.last_success.take(), Some(at));
+        }
     }
 
     /// Adds every line number by `offset` (a chunk scanned with relative line numbers).
@@ -571,8 +574,11 @@ impl Aggregation {
     /// the cluster, whose evidence is periodic: there a failure that kept recurring and would not
     /// have been due again yet is still failing (a metricset failing every poll while the others
     /// succeed), however the last lines interleave. Registration succeeds once and for good.
+    /// [`Component::Unknown`] has no status of its own: always `unknown`.
     pub fn status(&self, component: Component) -> Status {
-        let state = &self.components[component as usize];
+        let Some(state) = self.components.get(component as usize) else {
+            return Status::Unknown;
+        };
         let status = state.status();
         if component != Component::Cluster {
             return status;

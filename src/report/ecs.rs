@@ -9,7 +9,7 @@
 //! `event.kind: event`) and an alert of `watch` (`open`, `repeat`, `recovered`; `event.kind:
 //! alert`) also carry `rule.*`, `error.*`, `event.severity`/`reason`/`reference`,
 //! `service.target.type` (the connection: `cluster`, `registration` or `export`; none for the
-//! agent itself, which is no connection), `url.full` and `server.*` (only from values that parse
+//! agent itself, which is no connection, nor for a connection the line does not name), `url.full` and `server.*` (only from values that parse
 //! as an http(s) URL, a host name or address, and a port), `log.file.path`, `event.original` and
 //! `labels` (the values captured from the line). What ECS has no field for (the fix, its steps,
 //! its check command) is under `faultline.*`. The closing `summary` and a `problem` (an input
@@ -188,7 +188,7 @@ fn endpoint(component: Component, values: &BTreeMap<String, String>) -> Option<E
         Component::Cluster => "es_url",
         Component::Registration => "api_url",
         Component::Export => "otel_url",
-        Component::Agent => return None,
+        Component::Agent | Component::Unknown => return None,
     };
     if let Some(e) = values.get(url_name).and_then(|u| parse_url(u)) {
         return Some(e);
@@ -231,6 +231,7 @@ impl About<'_> {
     fn put(&self, d: &mut Doc) {
         let connection = match self.component {
             Component::Agent => "the agent".to_string(),
+            Component::Unknown => "a connection the line does not name".to_string(),
             c => format!("the {c} connection"),
         };
         d.put(
@@ -248,7 +249,9 @@ impl About<'_> {
         d.put("error.code", self.code);
         d.put("error.type", self.cause);
         d.put("error.message", self.message);
-        if self.component != Component::Agent {
+        // One of the agent's three connections; the agent itself is none, and a connection the
+        // line does not name is left unnamed.
+        if !matches!(self.component, Component::Agent | Component::Unknown) {
             d.put("service.target.type", self.component.name());
         }
         if let Some(e) = endpoint(self.component, self.values) {

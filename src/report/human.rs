@@ -142,13 +142,31 @@ pub fn print_human(out: &mut dyn Write, doc: &Document, style: Style) -> io::Res
             )?;
         }
     }
-    for c in Component::ALL {
+    let unknown = doc
+        .findings
+        .iter()
+        .filter(|f| f.component == Component::Unknown)
+        .count() as u64;
+    if unknown > 0 {
+        // Not a connection with a status: failing lines that do not show which connection failed.
+        writeln!(
+            out,
+            "  {:<13} {}  {}",
+            Component::Unknown.name(),
+            style.red(&plural(unknown, "problem", "problems")),
+            style.dim("(the lines do not show which connection)")
+        )?;
+    }
+    for c in Component::EVERY {
         let findings: Vec<&FindingDoc> = doc.findings.iter().filter(|f| f.component == c).collect();
         if findings.is_empty() {
             continue;
         }
         writeln!(out)?;
-        let head = format!("── {} · {} ", c.name(), doc.components[&c].name());
+        let head = match doc.components.get(&c) {
+            Some(status) => format!("── {} · {} ", c.name(), status.name()),
+            None => "── connection unknown ".to_string(),
+        };
         let rule_len = 72usize.saturating_sub(head.chars().count());
         writeln!(
             out,
@@ -290,7 +308,8 @@ pub(crate) fn live_status(
     agg: &crate::findings::Aggregation,
     style: Style,
 ) -> String {
-    let state = &agg.components[component as usize];
+    let none = crate::findings::ComponentState::default();
+    let state = agg.components.get(component as usize).unwrap_or(&none);
     let at = |p: &Option<crate::findings::Pos>| p.as_ref().map(|p| when(&super::seen(p)));
     match now {
         Status::Recovered => format!(
@@ -327,10 +346,10 @@ pub(crate) fn alert_line(
     );
     match alert.kind {
         AlertKind::Recovered => {
-            let state = &agg.components[f.component as usize];
-            let at = state
-                .last_success
-                .as_ref()
+            let at = agg
+                .components
+                .get(f.component as usize)
+                .and_then(|state| state.last_success.as_ref())
                 .map(|p| when(&super::seen(p)))
                 .unwrap_or_default();
             format!(
@@ -425,7 +444,7 @@ pub fn explain(out: &mut dyn Write, set: &RuleSet, what: &str, style: Style) -> 
             .unwrap_or_else(|| crate::rules::UNKNOWN_CAUSE.into());
         let components: Vec<Component> = match r.component {
             Some(c) => vec![c],
-            None => Component::ALL.to_vec(),
+            None => Component::EVERY.to_vec(),
         };
         for c in components {
             if !pairs.contains(&(c, cause.clone())) {
@@ -507,7 +526,7 @@ pub fn explain(out: &mut dyn Write, set: &RuleSet, what: &str, style: Style) -> 
             )?;
         }
         if rule.kind == RuleKind::Failure {
-            let component = rule.component.unwrap_or(Component::Agent);
+            let component = rule.component.unwrap_or(Component::Unknown);
             let cause = rule.cause.as_deref().unwrap_or(crate::rules::UNKNOWN_CAUSE);
             print_fix(out, set.fix_for(&rule.id, component, cause))?;
         }
@@ -537,8 +556,12 @@ pub fn explain(out: &mut dyn Write, set: &RuleSet, what: &str, style: Style) -> 
         .filter(|r| r.cause.as_deref() == Some(key))
         .map(|r| r.id.as_str())
         .collect();
-    if !cause_fixes.is_empty() || !cause_rules.is_empty() {
+    let declared = set.causes.iter().find(|c| c.name == key);
+    if !cause_fixes.is_empty() || !cause_rules.is_empty() || declared.is_some() {
         writeln!(out, "{} (a cause)", style.bold(key))?;
+        if let Some(d) = declared {
+            writeln!(out, "{}", for_terminal(&d.title))?;
+        }
         if !cause_rules.is_empty() {
             writeln!(out, "Rules: {}", cause_rules.join(", "))?;
         }

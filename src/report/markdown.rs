@@ -88,6 +88,17 @@ pub fn print_markdown(out: &mut dyn Write, doc: &Document) -> io::Result<()> {
             doc.components[&c].name()
         )?;
     }
+    let unknown = doc
+        .findings
+        .iter()
+        .filter(|f| f.component == Component::Unknown)
+        .count();
+    if unknown > 0 {
+        writeln!(
+            out,
+            "| unknown (the lines do not show which) | — | {unknown} |"
+        )?;
+    }
     for f in &doc.findings {
         finding(out, f)?;
     }

@@ -53,15 +53,29 @@ pub enum Component {
     Export,
     /// the agent itself: configuration, installation
     Agent,
+    /// a failure whose line shows no evidence of which connection it concerns: no rule names a
+    /// component, and neither its URL, host, port, path nor its envelope's fields tell
+    Unknown,
 }
 
 impl Component {
-    /// All components, in the order the agent makes its connections.
+    /// The agent's connections and the agent itself, in the order the agent makes its
+    /// connections: the components that have a status. [`Component::Unknown`] is not one of them.
     pub const ALL: [Component; 4] = [
         Component::Cluster,
         Component::Registration,
         Component::Export,
         Component::Agent,
+    ];
+
+    /// Every value a finding's component can take: [`Component::ALL`] and then
+    /// [`Component::Unknown`]. `c as usize` indexes it.
+    pub const EVERY: [Component; 5] = [
+        Component::Cluster,
+        Component::Registration,
+        Component::Export,
+        Component::Agent,
+        Component::Unknown,
     ];
 
     /// The name used in rule files and output.
@@ -71,12 +85,13 @@ impl Component {
             Component::Registration => "registration",
             Component::Export => "export",
             Component::Agent => "agent",
+            Component::Unknown => "unknown",
         }
     }
 
-    /// Parses a component name.
+    /// Parses a component name, `unknown` included.
     pub fn parse(s: &str) -> Option<Component> {
-        Component::ALL.into_iter().find(|c| c.name() == s)
+        Component::EVERY.into_iter().find(|c| c.name() == s)
     }
 }
 
@@ -352,6 +367,105 @@ pub struct Code {
     pub cause: Option<String>,
 }
 
+/// A cause name a rule file may use: the built-in files declare the documented ones
+/// (`rules/causes.toml`), and a user's file declares its own.
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseDecl {
+    /// The name: kebab-case, as rules, fixes and `--format json` write it.
+    pub name: String,
+    /// One line: what the cause means, in our words.
+    pub title: String,
+    /// Where it is declared.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// The cause and code names a rule file may use without declaring them: the causes the built-in
+/// files declare (and [`UNKNOWN_CAUSE`]) and the code table's codes.
+struct Documented {
+    causes: Vec<String>,
+    codes: Vec<String>,
+}
+
+static DOCUMENTED: OnceLock<Documented> = OnceLock::new();
+
+impl Documented {
+    fn of(set: &RuleSet) -> Documented {
+        let mut causes: Vec<String> = std::iter::once(UNKNOWN_CAUSE.to_string())
+            .chain(set.causes.iter().map(|c| c.name.clone()))
+            .collect();
+        causes.sort();
+        causes.dedup();
+        let mut codes: Vec<String> = set.codes.iter().map(|c| c.code.clone()).collect();
+        codes.sort();
+        codes.dedup();
+        Documented { causes, codes }
+    }
+
+    /// The documented names, from the built-in set (parsed here if it was not loaded yet).
+    fn get() -> &'static Documented {
+        if let Some(d) = DOCUMENTED.get() {
+            return d;
+        }
+        // Loading the built-in set records its names (not from inside `get_or_init`, which must
+        // not be entered again by the same thread).
+        let set = RuleSet::builtin().expect("the built-in rules are valid");
+        DOCUMENTED.get_or_init(|| Documented::of(&set))
+    }
+}
+
+/// Checks that every cause and code `refs` names is documented or declared by its own file (in
+/// `set`): the error names the first one that is neither, where it is, and what is valid.
+fn check_names(
+    refs: &[schema::NameRef],
+    documented: &Documented,
+    set: &RuleSet,
+) -> Result<(), RuleError> {
+    for r in refs {
+        let in_file = |file: &str| match r.kind {
+            schema::NameKind::Cause => set
+                .causes
+                .iter()
+                .any(|c| c.name == r.name && c.origin.file == file),
+            schema::NameKind::Code => false,
+        };
+        let (known, what) = match r.kind {
+            schema::NameKind::Cause => (&documented.causes, "cause"),
+            schema::NameKind::Code => (&documented.codes, "code"),
+        };
+        let declared_codes = || set.codes.iter().any(|c| c.code == r.name);
+        let ok = known.contains(&r.name)
+            || in_file(&r.origin.file)
+            || (r.kind == schema::NameKind::Code && declared_codes());
+        if ok {
+            continue;
+        }
+        let how = match r.kind {
+            schema::NameKind::Cause => format!(
+                "or declare it in this file:\n  [[cause]]\n  name = \"{}\"\n  title = \"What it means, in a line\"",
+                r.name
+            ),
+            schema::NameKind::Code => format!(
+                "or add it to this file's code table:\n  [[code]]\n  code = \"{}\"\n  message = \"...\"\n  meaning = \"...\"",
+                r.name
+            ),
+        };
+        let doc = match r.kind {
+            schema::NameKind::Cause => "documented cause",
+            schema::NameKind::Code => "code in the code table",
+        };
+        return Err(RuleError::invalid(
+            &r.origin,
+            format!(
+                "{what} `{}` is not a {doc}; use one of {}, {how}",
+                r.name,
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Everything faultline knows: rules, values, fixes and codes from one or more files.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
@@ -363,6 +477,8 @@ pub struct RuleSet {
     pub fixes: Vec<Fix>,
     /// Documented codes.
     pub codes: Vec<Code>,
+    /// Declared causes.
+    pub causes: Vec<CauseDecl>,
 }
 
 impl RuleSet {
@@ -370,16 +486,28 @@ impl RuleSet {
     /// start-up) and merged in file order.
     pub fn builtin() -> Result<RuleSet, RuleError> {
         use rayon::prelude::*;
-        let parts: Vec<Result<RuleSet, RuleError>> = BUILTIN
+        let parts: Vec<Result<(RuleSet, Vec<schema::NameRef>), RuleError>> = BUILTIN
             .par_iter()
             .map(|(name, text)| schema::parse(name, text, true))
             .collect();
         let mut set = RuleSet::default();
+        let mut refs = Vec::new();
         for part in parts {
-            set.merge(part?);
+            let (part, r) = part?;
+            set.merge(part);
+            refs.extend(r);
         }
+        // The built-in files together are the documentation: what they declare is documented.
+        let documented = Documented::of(&set);
+        check_names(&refs, &documented, &set)?;
+        let _ = DOCUMENTED.set(documented);
         set.check_references()?;
         Ok(set)
+    }
+
+    /// The cause names every rule file may use: the documented causes, sorted.
+    pub fn documented_causes() -> &'static [String] {
+        &Documented::get().causes
     }
 
     /// Names of the built-in rule files.
@@ -405,9 +533,12 @@ impl RuleSet {
         RuleSet::parse(&file, &text)
     }
 
-    /// Parses and validates one rule file's text; `name` is used in error messages.
+    /// Parses and validates one rule file's text; `name` is used in error messages. Its causes
+    /// and codes must be documented (declared by the built-in files) or declared in the file.
     pub fn parse(name: &str, text: &str) -> Result<RuleSet, RuleError> {
-        schema::parse(name, text, false)
+        let (set, refs) = schema::parse(name, text, false)?;
+        check_names(&refs, Documented::get(), &set)?;
+        Ok(set)
     }
 
     /// Adds `other` to this set: a rule, fix or code whose id matches one already here replaces it
@@ -430,6 +561,7 @@ impl RuleSet {
         self.values.extend(other.values);
         merge_by(&mut self.fixes, other.fixes, |f| f.id.clone());
         merge_by(&mut self.codes, other.codes, |c| c.code.clone());
+        merge_by(&mut self.causes, other.causes, |c| c.name.clone());
     }
 
     /// Checks what one file cannot check alone: duplicate ids and fixes naming unknown rules.
@@ -653,7 +785,7 @@ mod tests {
             .map(|r| r.id.as_str())
             .chain(["no-such-rule"])
         {
-            for c in Component::ALL {
+            for c in Component::EVERY {
                 for cause in &causes {
                     assert_eq!(
                         ix.fix_for(rule, c, cause),
@@ -778,6 +910,31 @@ mod tests {
                 Regex::new(p.as_str()).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
             }
         }
+    }
+
+    #[test]
+    fn every_documented_cause_is_listed_and_has_a_fix_of_its_own() {
+        let set = RuleSet::builtin().unwrap();
+        let causes = RuleSet::documented_causes();
+        assert!(causes.len() >= 31, "{causes:?}");
+        for readme in [
+            include_str!("../../rules/README.md"),
+            include_str!("../../README.md"),
+        ] {
+            for c in causes {
+                assert!(
+                    readme.contains(&format!("`{c}`")),
+                    "a README does not list `{c}`"
+                );
+            }
+        }
+        // A finding whose line does not show its connection still gets advice for its cause.
+        for c in causes.iter().filter(|c| c.as_str() != UNKNOWN_CAUSE) {
+            let fix = set.fix_for("", Component::Unknown, c).unwrap();
+            assert_eq!(set.fixes[fix].cause.as_deref(), Some(c.as_str()), "{c}");
+        }
+        let fix = set.fix_for("", Component::Unknown, UNKNOWN_CAUSE).unwrap();
+        assert_eq!(set.fixes[fix].id, "unknown-unknown");
     }
 
     #[test]

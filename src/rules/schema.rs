@@ -5,7 +5,9 @@ use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Code, Component, Fix, Origin, Pattern, Rule, RuleKind, RuleSet, Severity, ValueRule};
+use super::{
+    CauseDecl, Code, Component, Fix, Origin, Pattern, Rule, RuleKind, RuleSet, Severity, ValueRule,
+};
 
 /// A rule file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,33 @@ struct RawFile {
     fix: Vec<Spanned<RawFix>>,
     #[serde(default)]
     code: Vec<Spanned<RawCode>>,
+    #[serde(default)]
+    cause: Vec<Spanned<RawCause>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCause {
+    name: Spanned<String>,
+    title: String,
+}
+
+/// What a name in a rule file refers to: a cause or a documented code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NameKind {
+    /// A `cause = "…"` of a rule, fix or code.
+    Cause,
+    /// A `code = "…"` of a rule.
+    Code,
+}
+
+/// A cause or code a file uses, where it uses it: checked against the documented names and the
+/// file's own declarations once they are all known ([`super::RuleSet::check_names`]).
+#[derive(Debug, Clone)]
+pub(super) struct NameRef {
+    pub(super) kind: NameKind,
+    pub(super) name: String,
+    pub(super) origin: Origin,
 }
 
 #[derive(Deserialize)]
@@ -60,7 +89,7 @@ struct RawRule {
     kind: Option<Spanned<String>>,
     component: Option<Spanned<String>>,
     cause: Option<Spanned<String>>,
-    code: Option<String>,
+    code: Option<Spanned<String>>,
     severity: Option<Spanned<String>>,
     #[serde(default)]
     priority: i32,
@@ -137,17 +166,51 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// Parses a rule file. With `lazy`, rule regexes are only checked for syntax here and compiled on
-/// first use (for the built-in files, which the tests compile in full).
-pub(super) fn parse(file: &str, text: &str, lazy: bool) -> Result<RuleSet, RuleError> {
+/// Parses a rule file, and lists the causes and codes it uses with where it uses them. With `lazy`,
+/// rule regexes are only checked for syntax here and compiled on first use (for the built-in
+/// files, which the tests compile in full).
+pub(super) fn parse(
+    file: &str,
+    text: &str,
+    lazy: bool,
+) -> Result<(RuleSet, Vec<NameRef>), RuleError> {
     let lines = Lines::new(file, text);
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let origin = lines.origin(e.span().map_or(0, |s| s.start));
         RuleError::invalid(&origin, e.message().trim().to_string())
     })?;
     let mut set = RuleSet::default();
+    let mut refs: Vec<NameRef> = Vec::new();
+    let mut uses = |kind: NameKind, s: Option<&Spanned<String>>| {
+        if let Some(s) = s.filter(|s| !matches!(s.get_ref().as_str(), "*" | "any")) {
+            refs.push(NameRef {
+                kind,
+                name: s.get_ref().clone(),
+                origin: lines.at(s),
+            });
+        }
+    };
+    let mut cause_lines: std::collections::HashMap<String, usize> = Default::default();
+    for raw_cause in raw.cause {
+        let origin = lines.at(&raw_cause);
+        let raw_cause = raw_cause.into_inner();
+        let name = kebab(&lines, &raw_cause.name, "cause")?;
+        if let Some(line) = cause_lines.insert(name.clone(), origin.line) {
+            return Err(lines.err(
+                &raw_cause.name,
+                format!("cause `{name}` is already declared at line {line}"),
+            ));
+        }
+        set.causes.push(CauseDecl {
+            name,
+            title: raw_cause.title,
+            origin,
+        });
+    }
     let mut rule_lines: std::collections::HashMap<String, usize> = Default::default();
     for raw_rule in raw.rule {
+        uses(NameKind::Cause, raw_rule.get_ref().cause.as_ref());
+        uses(NameKind::Code, raw_rule.get_ref().code.as_ref());
         let rule = rule(&lines, raw_rule, lazy)?;
         if let Some(line) = rule_lines.get(&rule.id) {
             return Err(RuleError::invalid(
@@ -176,6 +239,7 @@ pub(super) fn parse(file: &str, text: &str, lazy: bool) -> Result<RuleSet, RuleE
     for raw_fix in raw.fix {
         let origin = lines.at(&raw_fix);
         let raw_fix = raw_fix.into_inner();
+        uses(NameKind::Cause, raw_fix.cause.as_ref());
         let id = kebab(&lines, &raw_fix.id, "fix id")?;
         if !fix_ids.insert(id.clone()) {
             return Err(lines.err(&raw_fix.id, format!("fix id `{id}` is used twice")));
@@ -187,7 +251,7 @@ pub(super) fn parse(file: &str, text: &str, lazy: bool) -> Result<RuleSet, RuleE
         set.fixes.push(Fix {
             id,
             rule: raw_fix.rule,
-            component: component(&lines, raw_fix.component.as_ref())?,
+            component: component(&lines, raw_fix.component.as_ref(), false)?,
             cause: cause(&lines, raw_fix.cause.as_ref())?,
             summary: raw_fix.summary,
             steps: raw_fix.steps,
@@ -200,15 +264,16 @@ pub(super) fn parse(file: &str, text: &str, lazy: bool) -> Result<RuleSet, RuleE
     }
     for raw_code in raw.code {
         let raw_code = raw_code.into_inner();
+        uses(NameKind::Cause, raw_code.cause.as_ref());
         set.codes.push(Code {
             code: raw_code.code.get_ref().clone(),
             message: raw_code.message,
             meaning: raw_code.meaning,
-            component: component(&lines, raw_code.component.as_ref())?,
+            component: component(&lines, raw_code.component.as_ref(), false)?,
             cause: cause(&lines, raw_code.cause.as_ref())?,
         });
     }
-    Ok(set)
+    Ok((set, refs))
 }
 
 fn rule(lines: &Lines, raw: Spanned<RawRule>, lazy: bool) -> Result<Rule, RuleError> {
@@ -238,7 +303,7 @@ fn rule(lines: &Lines, raw: Spanned<RawRule>, lazy: bool) -> Result<Rule, RuleEr
             )
         })?),
     };
-    let component = component(lines, raw.component.as_ref())?;
+    let component = component(lines, raw.component.as_ref(), true)?;
     let cause = cause(lines, raw.cause.as_ref())?;
     if kind == RuleKind::Success && component.is_none() {
         return Err(lines.err(
@@ -317,7 +382,7 @@ fn rule(lines: &Lines, raw: Spanned<RawRule>, lazy: bool) -> Result<Rule, RuleEr
         kind,
         component,
         cause,
-        code: raw.code,
+        code: raw.code.map(Spanned::into_inner),
         severity,
         priority: raw.priority,
         anchors,
@@ -354,19 +419,36 @@ fn kebab(lines: &Lines, s: &Spanned<String>, what: &str) -> Result<String, RuleE
     }
 }
 
-fn component(lines: &Lines, s: Option<&Spanned<String>>) -> Result<Option<Component>, RuleError> {
+/// A component name. A rule names a component only on evidence, so it cannot name `unknown`; a fix
+/// or a code can (`for_rule` false): a finding without evidence of its connection has that
+/// component and gets its fixes.
+fn component(
+    lines: &Lines,
+    s: Option<&Spanned<String>>,
+    for_rule: bool,
+) -> Result<Option<Component>, RuleError> {
+    let valid = if for_rule {
+        "cluster, registration, export or agent (or leave it out)"
+    } else {
+        "cluster, registration, export, agent or unknown"
+    };
     match s {
         None => Ok(None),
         Some(s) if s.get_ref() == "*" || s.get_ref() == "any" => Ok(None),
-        Some(s) => Component::parse(s.get_ref()).map(Some).ok_or_else(|| {
-            lines.err(
+        Some(s) => match Component::parse(s.get_ref()) {
+            Some(Component::Unknown) if for_rule => Err(lines.err(
                 s,
                 format!(
-                    "unknown component `{}`; use cluster, registration, export or agent",
-                    s.get_ref()
+                    "a rule cannot name the component `unknown`: leave `component` out and the \
+                     line's URL, host, port or envelope decides; use {valid}"
                 ),
-            )
-        }),
+            )),
+            Some(c) => Ok(Some(c)),
+            None => Err(lines.err(
+                s,
+                format!("unknown component `{}`; use {valid}", s.get_ref()),
+            )),
+        },
     }
 }
 
@@ -380,10 +462,10 @@ fn cause(lines: &Lines, s: Option<&Spanned<String>>) -> Result<Option<String>, R
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::RuleSet;
 
     fn err(text: &str) -> String {
-        parse("my.toml", text, false).unwrap_err().to_string()
+        RuleSet::parse("my.toml", text).unwrap_err().to_string()
     }
 
     #[test]
@@ -407,7 +489,7 @@ mod tests {
         );
         assert_eq!(
             e,
-            "my.toml:4: unknown component `clutser`; use cluster, registration, export or agent"
+            "my.toml:4: unknown component `clutser`; use cluster, registration, export or agent (or leave it out)"
         );
     }
 
@@ -433,6 +515,66 @@ mod tests {
             "[[rule]]\nid = \"a\"\ncause = \"dns\"\nanchors = ['Post \"https']\ntitle = \"t\"\nexamples = [\"x\"]\n",
         );
         assert!(e.starts_with("my.toml:4: anchor"), "{e}");
+    }
+
+    #[test]
+    fn an_undeclared_cause_is_an_error_with_its_line_and_the_valid_names() {
+        let e = err(
+            "[[rule]]\nid = \"a\"\n\ncause = \"rate-limited\"\nanchors = [\"Too Many Requests\"]\ntitle = \"t\"\nexamples = [\"Too Many Requests\"]\n",
+        );
+        assert!(
+            e.starts_with("my.toml:4: cause `rate-limited` is not a documented cause; use one of "),
+            "{e}"
+        );
+        for name in ["dns", "refused", "http-401", "unknown"] {
+            assert!(
+                e.contains(&format!("{name},")) || e.contains(&format!("{name} ")),
+                "{name}: {e}"
+            );
+        }
+        assert!(e.contains("[[cause]]"), "{e}");
+        // A fix or a code table entry may not invent one either.
+        let e = err(
+            "[[fix]]\nid = \"f\"\ncause = \"typo-dsn\"\nsummary = \"s\"\ndocs = \"https://x\"\n",
+        );
+        assert!(e.starts_with("my.toml:3: cause `typo-dsn`"), "{e}");
+    }
+
+    #[test]
+    fn a_cause_declared_in_the_file_is_valid() {
+        let set = RuleSet::parse(
+            "my.toml",
+            "[[cause]]\nname = \"rate-limited\"\ntitle = \"The server asked to slow down\"\n\n[[rule]]\nid = \"a\"\ncause = \"rate-limited\"\nanchors = [\"Too Many Requests\"]\ntitle = \"t\"\nexamples = [\"Too Many Requests\"]\n",
+        )
+        .unwrap();
+        assert_eq!(set.causes[0].name, "rate-limited");
+        assert_eq!(set.causes[0].origin.line, 1);
+        let e = err(
+            "[[cause]]\nname = \"x-y\"\ntitle = \"a\"\n[[cause]]\nname = \"x-y\"\ntitle = \"b\"\n",
+        );
+        assert_eq!(e, "my.toml:5: cause `x-y` is already declared at line 1");
+        let e = err("[[cause]]\nname = \"Bad Name\"\ntitle = \"a\"\n");
+        assert!(
+            e.starts_with("my.toml:2: cause `Bad Name` must be lower-case"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_code_outside_the_code_table_is_an_error_unless_the_file_adds_it() {
+        let rule = "[[rule]]\nid = \"a\"\ncause = \"http-503\"\ncode = \"HTTP_429\"\nanchors = [\"Too Many Requests\"]\ntitle = \"t\"\nexamples = [\"Too Many Requests\"]\n";
+        let e = err(rule);
+        assert!(
+            e.starts_with(
+                "my.toml:4: code `HTTP_429` is not a code in the code table; use one of "
+            ),
+            "{e}"
+        );
+        assert!(e.contains("HTTP_401") && e.contains("[[code]]"), "{e}");
+        let with_code = format!(
+            "{rule}\n[[code]]\ncode = \"HTTP_429\"\nmessage = \"Too many requests\"\nmeaning = \"m\"\n"
+        );
+        RuleSet::parse("my.toml", &with_code).unwrap();
     }
 
     #[test]

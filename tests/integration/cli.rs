@@ -239,6 +239,14 @@ fn explain_accepts_causes_and_rules_and_rejects_nonsense() {
     let r = run(&["explain", "proxy"]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("HTTPS_PROXY"), "{}", r.stdout);
+    // A cause's declaration says what it means.
+    let r = run(&["explain", "resource-exhausted"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains("refused the data for lack of resources"),
+        "{}",
+        r.stdout
+    );
     let r = run(&["explain", "NOT_A_CODE"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("NOT_A_CODE"), "{}", r.stderr);
@@ -273,7 +281,8 @@ fn many_short_user_anchors_change_the_prefilter_not_the_findings() {
     let mut lines = String::new();
     for i in 0..20 {
         rules += &format!(
-            "[[rule]]\nid = \"user-{i:02}\"\ncomponent = \"agent\"\ncause = \"user-{i:02}\"\n\
+            "[[cause]]\nname = \"user-{i:02}\"\ntitle = \"A cause of the user's own\"\n\n\
+             [[rule]]\nid = \"user-{i:02}\"\ncomponent = \"agent\"\ncause = \"user-{i:02}\"\n\
              anchors = [\"Q{i:02}!x\"]\ntitle = \"t\"\nexamples = [\"Q{i:02}!x failed\"]\n\n"
         );
         for _ in 0..=i % 3 {
@@ -807,4 +816,97 @@ fn a_log_from_windows_gets_powershell_checks_too() {
             .all(|f| f.get("check_powershell").is_none()),
         "{doc}"
     );
+}
+
+/// A refused connection whose line names no host, port, path or component field: the finding's
+/// component is `unknown`, the four connections keep their statuses, and the finding still counts.
+#[test]
+fn a_failure_without_evidence_of_its_connection_is_unknown_and_counts() {
+    let line = r#"{"level":"error","ts":"2025-10-14T09:15:03.512Z","msg":"request failed","error":"dial tcp 10.0.0.9:8080: connect: connection refused"}"#;
+    let input = format!("{HEALTHY}\n{line}\n");
+    let r = run_stdin(&["--format", "json"], input.as_bytes());
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let doc = r.json();
+    assert_eq!(doc["findings"][0]["component"], "unknown");
+    assert_eq!(doc["findings"][0]["cause"], "refused");
+    assert!(doc["findings"][0]["docs"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("https://www.elastic.co/")));
+    let components = doc["components"].as_object().unwrap();
+    assert_eq!(
+        components.keys().collect::<Vec<_>>(),
+        ["agent", "cluster", "export", "registration"]
+    );
+    assert_eq!(doc["components"]["cluster"], "ok");
+    assert_eq!(doc["components"]["agent"], "unknown");
+
+    let r = run_stdin(&[], input.as_bytes());
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("connection unknown"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("the lines do not show which connection"),
+        "{}",
+        r.stdout
+    );
+    let r = run_stdin(&["--format", "markdown"], input.as_bytes());
+    assert!(
+        r.stdout
+            .contains("| unknown (the lines do not show which) | — | 1 |"),
+        "{}",
+        r.stdout
+    );
+    let r = run_stdin(&["--format", "ndjson"], line.as_bytes());
+    assert!(
+        r.stdout
+            .lines()
+            .next()
+            .unwrap()
+            .contains(r#""component":"unknown""#),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A rule file cannot quietly invent a cause or a code: the binary refuses it with the file, the
+/// line and the valid names (exit 2), and accepts it once the file declares the cause.
+#[test]
+fn a_rule_file_that_invents_a_cause_or_code_is_refused_until_it_declares_it() {
+    let rule = "[[rule]]\nid = \"mine-throttled\"\ncause = \"throttled\"\nanchors = [\"Too Many Requests\"]\ntitle = \"Throttled\"\nexamples = [\"HTTP 429 Too Many Requests\"]\n";
+    let (_dir, path) = temp_file("mine.toml", rule);
+    let line = b"POST /v1/logs: HTTP 429 Too Many Requests\n";
+    let r = run_stdin(&["--rules", &path], line);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(&format!(
+            "{path}:3: cause `throttled` is not a documented cause"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("dns, "), "{}", r.stderr);
+    let r = run(&["rules", "test", &path]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+
+    let coded = rule.replace(
+        "cause = \"throttled\"\n",
+        "cause = \"http-503\"\ncode = \"HTTP_429\"\n",
+    );
+    let (_dir2, coded_path) = temp_file("coded.toml", &coded);
+    let r = run_stdin(&["--rules", &coded_path], line);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(&format!(
+            "{coded_path}:4: code `HTTP_429` is not a code in the code table"
+        )),
+        "{}",
+        r.stderr
+    );
+
+    let declared = format!("[[cause]]\nname = \"throttled\"\ntitle = \"The server asks the agent to slow down\"\n\n{rule}");
+    let (_dir3, declared_path) = temp_file("declared.toml", &declared);
+    let r = run_stdin(&["--rules", &declared_path, "--format", "json"], line);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.json()["findings"][0]["cause"], "throttled");
+    let r = run(&["rules", "test", &declared_path]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
 }
