@@ -70,6 +70,15 @@ fuzz_target!(|data: &[u8]| {
     let mut total = Aggregation::default();
     let mut line = 1u64;
     let mut blocks = Vec::new();
+    // Hands out every block that is due (all that is held at the end of input), as copies.
+    let drain = |framer: &mut Framer, eof: bool, blocks: &mut Vec<Vec<u8>>| {
+        while let Some(b) = framer.take(eof) {
+            let block = &framer.buffered()[..b.len];
+            let newlines = block.iter().filter(|&&c| c == b'\n').count() as u64;
+            blocks.push(block.to_vec());
+            framer.advance(b, newlines);
+        }
+    };
     for mut bytes in buf.chunks(piece) {
         // As a reader fills it: into its spare room, then every block that is due.
         while !bytes.is_empty() {
@@ -78,24 +87,10 @@ fuzz_target!(|data: &[u8]| {
             room[..n].copy_from_slice(&bytes[..n]);
             framer.filled(n);
             bytes = &bytes[n..];
-            while let Some(b) = framer.take(false) {
-                let newlines = framer.buffered()[..b.len]
-                    .iter()
-                    .filter(|&&c| c == b'\n')
-                    .count() as u64;
-                blocks.push(framer.buffered()[..b.len].to_vec());
-                framer.advance(b, newlines);
-            }
+            drain(&mut framer, false, &mut blocks);
         }
     }
-    if let Some(b) = framer.take(true) {
-        let newlines = framer.buffered()[..b.len]
-            .iter()
-            .filter(|&&c| c == b'\n')
-            .count() as u64;
-        blocks.push(framer.buffered()[..b.len].to_vec());
-        framer.advance(b, newlines);
-    }
+    drain(&mut framer, true, &mut blocks);
     assert_eq!(blocks.concat(), buf, "framer bytes, piece {piece}");
     for block in &blocks {
         let (part, newlines) = scan(block, line);
