@@ -2,7 +2,10 @@
 //! `<time>\t<level>\t[<logger>\t][<caller>\t]<message>[\t<JSON fields>]`, for example
 //! `2025-10-14T09:15:03.512Z\terror\texporterhelper/queue_sender.go:101\tExporting failed. Dropping
 //! data.\t{"kind": "exporter", "error": "…", "dropped_items": 12}`. The logger name and caller are
-//! optional and dropped; the JSON tail becomes ` error=…` and ` key=value` as for zap JSON. A
+//! optional; the caller is dropped, a bracketed logger name (Beats' `[autoops_es.node_stats]`)
+//! becomes ` log.logger=…` at the end of the text, as the ECS logger field of Beats' JSON lines
+//! does (it says which module failed); the JSON tail becomes ` error=…` and ` key=value` as for
+//! zap JSON. A
 //! `<time>\t<text>` line whose second field is not a level keeps the time and the rest as text.
 
 use std::borrow::Cow;
@@ -27,7 +30,7 @@ pub(super) fn decode(line: &str) -> Option<Record<'_>> {
         });
     };
     let (body, fields) = split_fields(body);
-    let message = message(body);
+    let (message, logger) = message(body);
     let text = match fields {
         None => Cow::Borrowed(message),
         Some(fields) => {
@@ -42,6 +45,10 @@ pub(super) fn decode(line: &str) -> Option<Record<'_>> {
             let message = (!body.is_empty()).then_some(&message);
             Cow::Owned(json::render(message, error.map(|i| &fields.0[i].1), others))
         }
+    };
+    let text = match logger {
+        Some(logger) => Cow::Owned(format!("{text} log.logger={logger}")),
+        None => text,
     };
     Some(Record {
         text,
@@ -68,22 +75,26 @@ fn split_fields(body: &str) -> (&str, Option<Fields>) {
     }
 }
 
-/// The message among the tab-separated fields after the level: logger names (`[autoops_es]`,
-/// `otelcol`) and callers (`module/wrapper.go:256`) before it are skipped; tabs inside the message
-/// are kept.
-fn message(body: &str) -> &str {
+/// The message among the tab-separated fields after the level, and the first bracketed logger
+/// name before it: logger names (`[autoops_es]`, `otelcol`) and callers (`module/wrapper.go:256`)
+/// before the message are skipped; tabs inside the message are kept.
+fn message(body: &str) -> (&str, Option<&str>) {
     let mut rest = body;
+    let mut logger = None;
     while let Some((head, tail)) = rest.split_once('\t') {
         let next = tail.split('\t').next().unwrap_or("");
         let bracketed = head.len() > 2 && head.starts_with('[') && head.ends_with(']');
         let word = !head.is_empty() && !head.contains(' ');
         if word && (bracketed || is_caller(head) || is_caller(next)) {
+            if bracketed && logger.is_none() {
+                logger = Some(&head[1..head.len() - 1]);
+            }
             rest = tail;
         } else {
             break;
         }
     }
-    rest
+    (rest, logger)
 }
 
 /// `path/file.go:123`: no spaces, a non-empty path, a colon and a line number.
@@ -152,15 +163,37 @@ mod tests {
     #[test]
     fn beats_console_with_logger_name_and_upper_case_level() {
         let r = decode(b"2025-10-14T11:15:03.512+0200\tERROR\t[autoops_es]\tmodule/wrapper.go:256\tError fetching data for metricset autoops_es.cluster_info: HTTP error 401 in : 401 Unauthorized");
+        // The logger names the module: it goes on as a field, as in Beats' JSON lines.
         assert_eq!(
             r.text,
             "Error fetching data for metricset autoops_es.cluster_info: HTTP error 401 in : 401 \
-             Unauthorized"
+             Unauthorized log.logger=autoops_es"
         );
         assert_eq!(r.level, Some(Level::Error));
         assert_eq!(r.ts, ts("2025-10-14T09:15:03.512Z"));
         let r = decode(b"2025-10-14T09:15:03.512Z\tINFO\totelcol\tservice/service.go:12\tStarting");
         assert_eq!(r.text, "Starting");
+    }
+
+    #[test]
+    fn a_beats_module_logger_is_evidence_of_the_cluster_connection() {
+        let line = b"2025-10-14T09:15:03.512Z\tERROR\t[autoops_es.node_stats]\tmetricset/metricset.go:88\trequest failed: dial tcp 10.0.0.9:8080: connect: connection refused";
+        let r = decode(line);
+        assert_eq!(
+            r.text,
+            "request failed: dial tcp 10.0.0.9:8080: connect: connection refused \
+             log.logger=autoops_es.node_stats"
+        );
+        assert_eq!(
+            crate::matcher::component_from_evidence(&r.text),
+            crate::rules::Component::Cluster
+        );
+        // Another module's logger is no evidence.
+        let r = decode(b"2025-10-14T09:15:03.512Z\tERROR\t[publisher_pipeline_output]\tpipeline/output.go:100\tFailed to connect: connection refused");
+        assert_eq!(
+            crate::matcher::component_from_evidence(&r.text),
+            crate::rules::Component::Unknown
+        );
     }
 
     #[test]
