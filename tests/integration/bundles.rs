@@ -472,13 +472,7 @@ fn since_and_until_keep_only_lines_inside_the_window() {
 /// Runs with `args`; panics if the run takes longer than `secs` seconds (it is killed first).
 fn run_within(args: &[&str], secs: u64) -> Run {
     use std::io::Read;
-    let mut child = faultline()
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::util::spawn(args, std::process::Stdio::null());
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
     let out = std::thread::spawn(move || {

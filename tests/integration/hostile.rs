@@ -473,13 +473,7 @@ fn live_alerts_carry_the_safe_check() {
     use std::io::Write;
     use std::process::Stdio;
 
-    let mut child = crate::util::faultline()
-        .args(["--color", "never"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::util::spawn(&["--color", "never"], Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let rx = crate::util::lines_of(child.stdout.take().unwrap());
     // The proxy row, then the OSC 52 row; the pipe stays open so that alerts are live.

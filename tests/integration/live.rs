@@ -9,7 +9,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use crate::cli::PROXY_LINE;
-use crate::util::{faultline, run_stdin};
+use crate::util::run_stdin;
 
 const HEALTHY: &str = r#"{"level":"info","ts":"2025-10-14T09:15:00.000Z","msg":"completed fetching node_stats metricset"}"#;
 const REGISTERED: &str = r#"{"level":"info","ts":"2025-10-14T09:20:00.000Z","caller":"metricset/register.go:215","msg":"Registered cluster h3P0q9vZT6mWb2x5KcL1dA for Cloud Connect: 8c2d0b6f91e34a7d85f0c1b2a3d4e5f6"}"#;
@@ -26,13 +26,7 @@ struct Busy {
 
 impl Busy {
     fn start(args: &[&str]) -> Busy {
-        let mut child = faultline()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = crate::util::spawn(args, Stdio::piped());
         let mut stdin = child.stdin.take().unwrap();
         let lines = crate::util::lines_of(child.stdout.take().unwrap());
         let (say, heard) = mpsc::channel::<&'static str>();
@@ -141,13 +135,7 @@ fn a_finished_log_piped_in_gets_its_report_only() {
 
 #[test]
 fn a_closed_output_ends_the_run_while_the_input_goes_on() {
-    let mut child = faultline()
-        .args(["--format", "ndjson"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::util::spawn(&["--format", "ndjson"], Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = stop.clone();

@@ -44,13 +44,7 @@ fn a_line_longer_than_the_buffer_is_survived() {
 
 #[test]
 fn a_closed_pipe_ends_quietly() {
-    let mut child = faultline()
-        .args(["--format", "ndjson"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::util::spawn(&["--format", "ndjson"], Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         for _ in 0..20_000 {
@@ -78,13 +72,7 @@ fn live() -> (
     std::process::ChildStdin,
     std::sync::mpsc::Receiver<String>,
 ) {
-    let mut child = faultline()
-        .args(["--color", "never"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::util::spawn(&["--color", "never"], Stdio::piped());
     let stdin = child.stdin.take().unwrap();
     let rx = crate::util::lines_of(child.stdout.take().unwrap());
     (child, stdin, rx)
@@ -161,13 +149,7 @@ fn truncate_while_scanning(path: &std::path::Path, write: &dyn Fn(&std::path::Pa
     let mut during = 0;
     for percent in [0u32, 5, 15, 30, 50, 70, 90, 120] {
         write(path);
-        let child = faultline()
-            .args(["scan", &p, "--format", "json"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = crate::util::spawn(&["scan", &p, "--format", "json"], Stdio::null());
         std::thread::sleep(full * percent / 100);
         std::fs::OpenOptions::new()
             .write(true)

@@ -1,5 +1,5 @@
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The repository root (where `fixtures/` and `rules/` live).
 pub fn root() -> PathBuf {
@@ -42,6 +42,17 @@ fn finish(out: Output) -> Run {
     }
 }
 
+/// Starts the binary with `args` and `stdin`, its output piped back.
+pub fn spawn(args: &[&str], stdin: Stdio) -> Child {
+    faultline()
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs")
+}
+
 /// Runs with `args` and no standard input.
 pub fn run(args: &[&str]) -> Run {
     finish(
@@ -56,13 +67,7 @@ pub fn run(args: &[&str]) -> Run {
 /// Runs with `args`, feeding `input` on standard input.
 pub fn run_stdin(args: &[&str], input: &[u8]) -> Run {
     use std::io::Write;
-    let mut child = faultline()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
+    let mut child = spawn(args, Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let input = input.to_vec();
     let writer = std::thread::spawn(move || {
