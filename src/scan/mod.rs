@@ -427,7 +427,7 @@ fn join_parts<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn corpus() -> Vec<u8> {
