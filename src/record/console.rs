@@ -47,7 +47,12 @@ pub(super) fn decode(line: &str) -> Option<Record<'_>> {
         }
     };
     let text = match logger {
-        Some(logger) => Cow::Owned(format!("{text} log.logger={logger}")),
+        Some(logger) => {
+            let mut text = text.into_owned();
+            text.push_str(" log.logger=");
+            text.push_str(logger);
+            Cow::Owned(text)
+        }
         None => text,
     };
     Some(Record {
