@@ -191,6 +191,15 @@ pub enum ListFormat {
 /// one that does not apply to it is refused by name instead of ignored. Stops at `--` and at
 /// the first argument that is not an option: a path, or the command itself.
 pub fn hoist_options(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    // Nothing to move unless the first argument is an option (the common case builds no second
+    // command definition).
+    let first_is_option = args
+        .get(1)
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| a.starts_with('-') && a != "-" && a != "--");
+    if !first_is_option {
+        return args;
+    }
     let mut cmd = <Args as clap::CommandFactory>::command();
     cmd.build();
     let takes_value = |name: &str| {
