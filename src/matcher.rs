@@ -406,14 +406,17 @@ impl Matcher {
             .flatten()
             .filter_map(|&r| self.set.rules[r].regex.as_deref())
         {
-            capture_with(re, text, into);
+            if !has_all(re, into) {
+                capture_missing(re, text, into);
+            }
         }
         for (v, needles) in self.set.values.iter().zip(&self.value_needles) {
-            if needles
-                .iter()
-                .all(|group| group.iter().any(|n| n.find(text.as_bytes()).is_some()))
+            if !has_all(&v.regex, into)
+                && needles
+                    .iter()
+                    .all(|group| group.iter().any(|n| n.find(text.as_bytes()).is_some()))
             {
-                capture_with(&v.regex, text, into);
+                capture_missing(&v.regex, text, into);
             }
         }
     }
@@ -473,20 +476,23 @@ fn required_literals(pattern: &str) -> Vec<Vec<Vec<u8>>> {
     found
 }
 
+/// Whether `into` already holds every value `re` captures (then it need not run).
+fn has_all(re: &regex::Regex, into: &BTreeMap<String, String>) -> bool {
+    re.capture_names().flatten().all(|n| into.contains_key(n))
+}
+
 /// Adds the named groups of `re`'s first match in `text` that `into` lacks, secrets masked.
-fn capture_with(re: &regex::Regex, text: &str, into: &mut BTreeMap<String, String>) {
-    if re.capture_names().flatten().all(|n| into.contains_key(n)) {
-        return;
-    }
+fn capture_missing(re: &regex::Regex, text: &str, into: &mut BTreeMap<String, String>) {
     let Some(caps) = re.captures(text) else {
         return;
     };
-    for name in re.capture_names().flatten() {
-        if let Some(m) = caps.name(name) {
-            if !m.as_str().is_empty() && !into.contains_key(name) {
-                // Values end up in reports and check commands: no secret may ride along.
-                into.insert(name.to_string(), crate::mask::mask(m.as_str()).into_owned());
-            }
+    for (i, name) in re.capture_names().enumerate() {
+        let (Some(name), Some(m)) = (name, caps.get(i)) else {
+            continue;
+        };
+        if !m.as_str().is_empty() && !into.contains_key(name) {
+            // Values end up in reports and check commands: no secret may ride along.
+            into.insert(name.to_string(), crate::mask::mask(m.as_str()).into_owned());
         }
     }
 }
@@ -1028,6 +1034,61 @@ examples = ["completed fetching node_stats metricset"]
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         assert_eq!(report.rules, m.rules().rules.len());
+    }
+
+    #[test]
+    fn the_cluster_url_host_and_port_come_from_one_request() {
+        let m = Matcher::new(RuleSet::builtin().unwrap());
+        let values = |line: &str| {
+            let Verdict::Failure(f) = m.classify(&decode(line.as_bytes())) else {
+                panic!("{line} does not fail");
+            };
+            let mut v = BTreeMap::new();
+            m.capture(&f, &decode(line.as_bytes()).text, &mut v);
+            let get = |k: &str| v.get(k).cloned();
+            (get("es_url"), get("es_host"), get("es_port"))
+        };
+        let cases = [
+            (
+                r#"error making http request: Get "https://es01.internal:9243/_nodes": dial tcp 10.0.0.5:9243: connect: connection refused"#,
+                (
+                    Some("https://es01.internal:9243"),
+                    Some("es01.internal"),
+                    Some("9243"),
+                ),
+            ),
+            // A user and password stay out of the host and are masked in the URL.
+            (
+                r#"error making http request: Get "https://elastic:s3cr@t@es01:9200/": dial tcp: lookup es01: no such host"#,
+                (
+                    Some("https://elastic:****@es01:9200"),
+                    Some("es01"),
+                    Some("9200"),
+                ),
+            ),
+            // Escaped quotes (a JSON string inside the text), an IPv6 host.
+            (
+                r#"error making http request: Head \"http://[fe80::1]:9200/\": dial tcp [fe80::1]:9200: i/o timeout"#,
+                (
+                    Some("http://[fe80::1]:9200"),
+                    Some("[fe80::1]"),
+                    Some("9200"),
+                ),
+            ),
+            // No port in the URL: none is made up, even from another request on the line.
+            (
+                r#"error making http request: Get "https://es.example.com/": dial tcp 10.0.0.5:443: connect: connection refused; Get "https://other:9300/""#,
+                (Some("https://es.example.com"), Some("es.example.com"), None),
+            ),
+        ];
+        for (line, want) in cases {
+            let want = (
+                want.0.map(str::to_string),
+                want.1.map(str::to_string),
+                want.2.map(str::to_string),
+            );
+            assert_eq!(values(line), want, "{line}");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use crate::findings::{Aggregation, Source};
 use crate::matcher::Matcher;
 use crate::report::Observer;
-use crate::scan::{chunk_bounds, Collector, Framer, ScanOptions};
+use crate::scan::{chunk_bounds, Collector, EventCache, Framer, ScanOptions};
 use crate::source::{Input, Item};
 
 /// How much of a stream is gathered before it is scanned (unless the stream has no more for now):
@@ -59,6 +59,8 @@ struct Ctx<'a> {
     cancel: &'a AtomicBool,
     /// What a progress bar shows; called from any thread.
     progress: &'a (dyn Fn(Progress) + Sync),
+    /// The lines of recent match events, for identical lines in any chunk or block to share.
+    cache: Arc<EventCache>,
 }
 
 /// What a driver tells a progress bar as it goes.
@@ -98,6 +100,7 @@ pub fn run(
         opts,
         cancel,
         progress,
+        cache: Arc::default(),
     };
     let mut total = Aggregation::default();
     let items = crate::source::expand(inputs, &mut |name, message| {
@@ -219,7 +222,9 @@ fn scan_parallel(
 ) -> (Collector, u64) {
     let bounds = chunk_bounds(buf, chunk);
     let scan = |s: usize, e: usize, first: u64| {
-        let mut c = Collector::new(ctx.opts.events).with_raw(ctx.opts.raw);
+        let mut c = Collector::new(ctx.opts.events)
+            .with_raw(ctx.opts.raw)
+            .with_cache(&ctx.cache);
         // A name of its own for each chunk: every failing line clones its source into the
         // aggregation, and threads sharing one reference count would fight over its cache line.
         let source = Source::new(&source.name, source.ord);
@@ -345,6 +350,7 @@ mod tests {
             opts: &opts,
             cancel: &cancel,
             progress: &|_| {},
+            cache: Arc::default(),
         };
         f(&ctx)
     }

@@ -152,6 +152,7 @@ pub fn watch(
         opts,
         cancel,
         progress: &|_| {},
+        cache: std::sync::Arc::default(),
     };
     let mut state = match &w.state {
         Some(path) => load_state(path)?,

@@ -290,18 +290,18 @@ impl About<'_> {
 /// Writes one failing line as an ECS `event`.
 pub(crate) fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Result<()> {
     let super::Verdict { rule, cause, code } = super::verdict(set, e);
-    let fix = e.failure.fix.map(|i| &set.fixes[i]);
-    let values = &*e.values;
+    let fix = e.line.failure.fix.map(|i| &set.fixes[i]);
+    let values = &e.line.values;
     let mut d = Doc::new(e.at.ts, "event", "network", "info", "match");
     d.put("event.outcome", "failure");
     let about = About {
         rule: &rule.id,
         title: &rule.title,
         ruleset: Some(&rule.origin.file),
-        component: e.failure.component,
+        component: e.line.failure.component,
         cause,
         code,
-        severity: e.failure.severity,
+        severity: e.line.failure.severity,
         fix: fix.map(|f| f.summary.as_str()),
         steps: fix.map_or(&[], |f| &f.steps[..]),
         check: fix
@@ -312,7 +312,7 @@ pub(crate) fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) ->
         values,
         source: &e.at.source.name,
         line: e.at.line,
-        message: Some(&e.text),
+        message: Some(&e.line.text),
         original: e.raw.as_deref(),
     };
     about.put(&mut d);

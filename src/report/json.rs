@@ -15,13 +15,19 @@ pub fn print_json(out: &mut dyn Write, doc: &Document) -> io::Result<()> {
     writeln!(out)
 }
 
+/// The fields of a `match` event that tell where the line was.
 #[derive(Serialize)]
-struct MatchLine<'a> {
+struct MatchHead<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     source: &'a str,
     line: u64,
     timestamp: Option<&'a jiff::Timestamp>,
+}
+
+/// The fields of a `match` event that tell what the line says: the same for identical lines.
+#[derive(Serialize)]
+struct MatchTail<'a> {
     rule: &'a str,
     component: Component,
     cause: &'a str,
@@ -32,25 +38,43 @@ struct MatchLine<'a> {
     text: &'a str,
 }
 
-/// Writes one `match` event as a single JSON line.
-pub fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Result<()> {
-    let super::Verdict { rule, cause, code } = super::verdict(set, e);
-    let line = MatchLine {
+/// Writes one `match` event as a single JSON line. What the line says is rendered once for all
+/// the events of identical lines (kept with them); `scratch` is a buffer to reuse.
+pub fn write_match(
+    out: &mut dyn Write,
+    set: &RuleSet,
+    e: &MatchEvent,
+    scratch: &mut Vec<u8>,
+) -> io::Result<()> {
+    let tail = e.line.rendered.get_or_init(|| {
+        let super::Verdict { rule, cause, code } = super::verdict(set, e);
+        let tail = MatchTail {
+            rule: &rule.id,
+            component: e.line.failure.component,
+            cause,
+            code,
+            severity: e.line.failure.severity,
+            title: &rule.title,
+            values: &e.line.values,
+            text: &e.line.text,
+        };
+        let mut bytes = serde_json::to_vec(&tail).expect("strings and numbers serialize");
+        // `{"rule":…}` goes on the head's object: `,"rule":…}`.
+        bytes[0] = b',';
+        bytes.push(b'\n');
+        bytes.into()
+    });
+    scratch.clear();
+    let head = MatchHead {
         kind: "match",
         source: &e.at.source.name,
         line: e.at.line,
         timestamp: e.at.ts.as_ref(),
-        rule: &rule.id,
-        component: e.failure.component,
-        cause,
-        code,
-        severity: e.failure.severity,
-        title: &rule.title,
-        values: &e.values,
-        text: &e.text,
     };
-    serde_json::to_writer(&mut *out, &line)?;
-    out.write_all(b"\n")
+    serde_json::to_writer(&mut *scratch, &head)?;
+    scratch.pop(); // the head's closing brace: the tail closes the object
+    scratch.extend_from_slice(tail);
+    out.write_all(scratch)
 }
 
 #[derive(Serialize)]
@@ -127,4 +151,100 @@ pub fn write_problem(out: &mut dyn Write, problem: &super::ProblemDoc) -> io::Re
         },
     )?;
     out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, OnceLock};
+
+    use serde_json::{json, Value};
+
+    use crate::findings::{Pos, Source};
+    use crate::matcher::Failure;
+    use crate::rules::{Component, RuleSet, Severity};
+    use crate::scan::{EventLine, MatchEvent};
+
+    #[test]
+    fn events_of_one_line_share_what_it_says_and_keep_their_own_position() {
+        let set = RuleSet::builtin().unwrap();
+        let rule = set
+            .rules
+            .iter()
+            .position(|r| r.id == "cause-refused")
+            .unwrap();
+        let line = Arc::new(EventLine {
+            failure: Failure {
+                rule,
+                component: Component::Cluster,
+                cause_rule: Some(rule),
+                fix: None,
+                severity: Severity::Error,
+            },
+            values: BTreeMap::from([("es_port".to_string(), "9200".to_string())]),
+            text: "dial tcp 10.0.0.5:9200: connect: \"connection refused\"".into(),
+            rendered: OnceLock::new(),
+        });
+        let event = |n: u64, ts: Option<&str>| MatchEvent {
+            at: Pos {
+                source: Source::new("a \"quoted\" name.log", 0),
+                line: n,
+                ts: ts.map(|t| t.parse().unwrap()),
+            },
+            line: line.clone(),
+            raw: None,
+        };
+        let (mut out, mut scratch) = (Vec::new(), Vec::new());
+        super::write_match(&mut out, &set, &event(3, None), &mut scratch).unwrap();
+        assert!(
+            line.rendered.get().is_some(),
+            "the first event renders the line"
+        );
+        let at = "2025-10-14T09:14:55.003Z";
+        super::write_match(&mut out, &set, &event(9, Some(at)), &mut scratch).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let said = |line: u64, timestamp: Value| {
+            json!({
+                "type": "match",
+                "source": "a \"quoted\" name.log",
+                "line": line,
+                "timestamp": timestamp,
+                "rule": "cause-refused",
+                "component": "cluster",
+                "cause": "refused",
+                "code": set.rules[rule].code.clone().or_else(|| set
+                    .code_for_cause(Component::Cluster, "refused")
+                    .map(|c| c.code.clone())),
+                "severity": "error",
+                "title": set.rules[rule].title.clone(),
+                "values": {"es_port": "9200"},
+                "text": "dial tcp 10.0.0.5:9200: connect: \"connection refused\"",
+            })
+        };
+        assert_eq!(lines, [said(3, Value::Null), said(9, json!(at))]);
+        // One object per line, its keys in the documented order.
+        for line in text.lines() {
+            let keys = [
+                "type",
+                "source",
+                "line",
+                "timestamp",
+                "rule",
+                "component",
+                "cause",
+                "code",
+                "severity",
+                "title",
+                "values",
+                "text",
+            ]
+            .map(|k| line.find(&format!("\"{k}\":")).expect(k));
+            assert!(keys.is_sorted(), "{line}");
+            assert!(line.starts_with("{\"type\":\"match\",") && line.ends_with('}'));
+        }
+    }
 }

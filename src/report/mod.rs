@@ -159,14 +159,15 @@ pub(crate) struct Verdict<'s> {
 
 /// The [`Verdict`] of one match event.
 pub(crate) fn verdict<'s>(set: &'s RuleSet, e: &crate::scan::MatchEvent) -> Verdict<'s> {
-    let rule = &set.rules[e.failure.rule];
+    let rule = &set.rules[e.line.failure.rule];
     let cause = e
+        .line
         .failure
         .cause_rule
         .and_then(|r| set.rules[r].cause.as_deref())
         .unwrap_or(crate::rules::UNKNOWN_CAUSE);
     let code = rule.code.as_deref().or_else(|| {
-        set.code_for_cause(e.failure.component, cause)
+        set.code_for_cause(e.line.failure.component, cause)
             .map(|c| c.code.as_str())
     });
     Verdict { rule, cause, code }

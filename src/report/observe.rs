@@ -263,6 +263,8 @@ pub struct NdjsonPrinter<'s, W: Write> {
     /// Flush after every block (a live input), rather than when the buffer is full.
     live: bool,
     schema: Schema,
+    /// A line being rendered.
+    scratch: Vec<u8>,
 }
 
 impl<'s, W: Write> NdjsonPrinter<'s, W> {
@@ -273,6 +275,7 @@ impl<'s, W: Write> NdjsonPrinter<'s, W> {
             set,
             live,
             schema,
+            scratch: Vec::new(),
         }
     }
 }
@@ -293,7 +296,9 @@ impl<W: Write> Observer for NdjsonPrinter<'_, W> {
     fn matched(&mut self, events: &[MatchEvent]) -> io::Result<()> {
         for e in events {
             match self.schema {
-                Schema::Faultline => json::write_match(&mut self.out, self.set, e)?,
+                Schema::Faultline => {
+                    json::write_match(&mut self.out, self.set, e, &mut self.scratch)?
+                }
                 Schema::Ecs => ecs::write_match(&mut self.out, self.set, e)?,
             }
         }

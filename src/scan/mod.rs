@@ -6,10 +6,10 @@
 //! buffer) so that no line, and no split line's parts, straddles two blocks, and the drivers
 //! (the `drive` module) decide which blocks to scan on which thread.
 
+mod collect;
 pub mod framer;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use memchr::{memchr, memrchr};
 
@@ -18,6 +18,7 @@ use crate::matcher::{Failure, Matcher, Quick, Verdict};
 use crate::record::{self, decode, Part, Record};
 use crate::rules::Component;
 
+pub use collect::{Collector, EventCache, EventLine, MatchEvent};
 pub use framer::{chunk_bounds, Block, Framer, Position, MAX_LINE};
 
 /// How many parts of a split line (CRI `P` parts, Docker pieces) are joined into one line at most.
@@ -86,135 +87,6 @@ impl Consumer for Aggregation {
 
     fn success(&mut self, component: Component, at: Pos, lines: u64) {
         self.add_successes(component, at, lines);
-    }
-}
-
-/// One classified failing line, for NDJSON and alerting observers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MatchEvent {
-    /// Where.
-    pub at: Pos,
-    /// The matcher's verdict: rule indexes into the rule set the observers were given.
-    pub failure: Failure,
-    /// Values captured from this line, secrets masked (shared by the events of identical lines).
-    pub values: Arc<BTreeMap<String, String>>,
-    /// The line's decoded text, secrets masked (shared like `values`).
-    pub text: Arc<str>,
-    /// The line as read, its envelope included, secrets masked and cut like a finding's sample:
-    /// kept only when asked for ([`Collector::with_raw`]; ECS's `event.original`), since it
-    /// differs on every line and costs a masking each.
-    pub raw: Option<Arc<str>>,
-}
-
-/// A [`Consumer`] that aggregates and, when asked to, also keeps a [`MatchEvent`] per failing
-/// line. The values of lines with the same rules and text are captured once (a failing agent
-/// repeats the same error line, and the capture regexes are the cost of an event).
-#[derive(Debug, Default)]
-pub struct Collector {
-    /// The aggregation.
-    pub agg: Aggregation,
-    /// The match events, when kept.
-    pub events: Option<Vec<MatchEvent>>,
-    cache: std::collections::HashMap<u64, Captured>,
-    /// Keep each event's line as read.
-    raw: bool,
-}
-
-/// The values captured from one distinct failing line.
-#[derive(Debug)]
-struct Captured {
-    failure: Failure,
-    text: String,
-    values: Arc<BTreeMap<String, String>>,
-    masked: Arc<str>,
-}
-
-/// A quick hash of a line's text (FxHash's mixing, eight bytes at a time): it only picks the
-/// cache entry whose text is then compared.
-fn text_hash(text: &str) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h = text.len() as u64;
-    let mut words = text.as_bytes().chunks_exact(8);
-    for w in &mut words {
-        let w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
-        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-    }
-    for &b in words.remainder() {
-        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-    }
-    h
-}
-
-/// A failing line as read, for an event: masked and cut as a finding's samples are.
-fn raw_sample(raw: &[u8]) -> String {
-    let raw = &raw[..raw.len().min(crate::findings::RAW_SAMPLE_LEN)];
-    crate::findings::sample_text(&String::from_utf8_lossy(raw))
-}
-
-/// How many distinct (rules, text) captures a collector remembers before it starts over.
-const CAPTURE_CACHE: usize = 4096;
-
-impl Collector {
-    /// A collector that keeps events if `events`.
-    pub fn new(events: bool) -> Collector {
-        Collector {
-            agg: Aggregation::default(),
-            events: events.then(Vec::new),
-            cache: Default::default(),
-            raw: false,
-        }
-    }
-
-    /// Keeps each event's line as read too (`raw`), masked.
-    pub fn with_raw(mut self, raw: bool) -> Collector {
-        self.raw = raw;
-        self
-    }
-}
-
-impl Consumer for Collector {
-    fn failure(&mut self, failure: &Failure, line: Failed<'_>) {
-        if let Some(events) = &mut self.events {
-            let hash = text_hash(line.text) ^ (failure.rule as u64).rotate_left(32);
-            let (values, text) = match self.cache.get(&hash) {
-                Some(c) if &c.failure == failure && c.text == line.text => {
-                    (c.values.clone(), c.masked.clone())
-                }
-                hit => {
-                    let mut values = BTreeMap::new();
-                    (line.capture)(&mut values);
-                    let values = Arc::new(values);
-                    let masked: Arc<str> = crate::mask::mask(line.text).into();
-                    if hit.is_none() {
-                        if self.cache.len() == CAPTURE_CACHE {
-                            self.cache.clear();
-                        }
-                        self.cache.insert(
-                            hash,
-                            Captured {
-                                failure: failure.clone(),
-                                text: line.text.to_string(),
-                                values: values.clone(),
-                                masked: masked.clone(),
-                            },
-                        );
-                    }
-                    (values, masked)
-                }
-            };
-            events.push(MatchEvent {
-                at: line.at.clone(),
-                failure: failure.clone(),
-                values,
-                text,
-                raw: self.raw.then(|| raw_sample(line.raw).into()),
-            });
-        }
-        self.agg.add_failure(&line);
-    }
-
-    fn success(&mut self, component: Component, at: Pos, lines: u64) {
-        self.agg.add_successes(component, at, lines);
     }
 }
 
@@ -484,17 +356,17 @@ pub(crate) mod tests {
         let at = |line: u64| events.iter().find(|e| e.at.line == line);
         // The CRI P+F pair starting at line 5 is one failing line, the F part not counted again.
         let cri = at(5).expect("the P+F pair is one failing line");
-        assert_eq!(cri.failure.component, Component::Export);
-        assert_eq!(m.cause(&cri.failure), "timeout");
+        assert_eq!(cri.line.failure.component, Component::Export);
+        assert_eq!(m.cause(&cri.line.failure), "timeout");
         assert!(at(6).is_none());
         // Docker's three pieces from line 8 are one line.
         let docker = at(8).expect("the Docker pieces are one failing line");
-        assert_eq!(m.cause(&docker.failure), "dns");
+        assert_eq!(m.cause(&docker.line.failure), "dns");
         assert!(at(9).is_none() && at(10).is_none());
         // The compose-prefixed CRI pair from line 11.
         let compose = at(11).expect("the compose-prefixed P+F pair is one failing line");
-        assert_eq!(compose.failure.component, Component::Registration);
-        assert_eq!(m.cause(&compose.failure), "dns");
+        assert_eq!(compose.line.failure.component, Component::Registration);
+        assert_eq!(m.cause(&compose.line.failure), "dns");
         assert!(at(12).is_none());
     }
 
@@ -505,11 +377,15 @@ pub(crate) mod tests {
         let events = c.events.unwrap();
         let proxies: Vec<_> = events
             .iter()
-            .filter(|e| m.cause(&e.failure) == "proxy")
+            .filter(|e| m.cause(&e.line.failure) == "proxy")
             .collect();
         assert_eq!(proxies.len(), 5);
-        for e in proxies {
-            assert_eq!(e.values["proxy"], "10.0.0.8:3128");
+        for e in &proxies {
+            assert_eq!(e.line.values["proxy"], "10.0.0.8:3128");
+            // Lines with the same text share what was made of it.
+            let mut same = proxies.iter().filter(|o| o.line.text == e.line.text);
+            assert!(same.clone().count() > 1);
+            assert!(same.all(|o| std::sync::Arc::ptr_eq(&o.line, &e.line)));
         }
         assert_eq!(c.agg.stats.failures, events.len() as u64);
     }
