@@ -58,7 +58,15 @@ pub fn write_match(
             values: &e.line.values,
             text: &e.line.text,
         };
-        let mut bytes = serde_json::to_vec(&tail).expect("strings and numbers serialize");
+        // Room for the usual line at once: the text, the values, the title and the names.
+        let room = 256
+            + tail.text.len()
+            + tail.title.len()
+            + (tail.values.iter())
+                .map(|(k, v)| k.len() + v.len() + 8)
+                .sum::<usize>();
+        let mut bytes = Vec::with_capacity(room);
+        serde_json::to_writer(&mut bytes, &tail).expect("strings and numbers serialize");
         // `{"rule":…}` goes on the head's object: `,"rule":…}`.
         bytes[0] = b',';
         bytes.push(b'\n');

@@ -77,7 +77,7 @@ struct Cached {
 impl Shard {
     fn insert(&mut self, hash: u64, cached: Cached) {
         if self.new.len() >= SHARD_LINES {
-            self.old = std::mem::take(&mut self.new);
+            self.old = std::mem::replace(&mut self.new, HashMap::with_capacity(SHARD_LINES));
         }
         self.new.insert(hash, cached);
     }
