@@ -70,7 +70,8 @@ pub fn write_match(
         // `{"rule":…}` goes on the head's object: `,"rule":…}`.
         bytes[0] = b',';
         bytes.push(b'\n');
-        bytes.into()
+        // Kept as it is: shrinking it to fit would cost a reallocation more.
+        bytes
     });
     scratch.clear();
     let head = MatchHead {

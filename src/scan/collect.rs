@@ -37,7 +37,7 @@ pub struct EventLine {
     /// What the observer of the run rendered of this line for its first event, for the next
     /// ones to reuse (NDJSON's fields after the position). A run has one observer that prints
     /// events, so one rendering.
-    pub rendered: OnceLock<Box<[u8]>>,
+    pub rendered: OnceLock<Vec<u8>>,
 }
 
 impl PartialEq for EventLine {
