@@ -291,7 +291,7 @@ impl About<'_> {
 pub(crate) fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Result<()> {
     let super::Verdict { rule, cause, code } = super::verdict(set, e);
     let fix = e.line.failure.fix.map(|i| &set.fixes[i]);
-    let values = &e.line.values;
+    let values = e.line.values();
     let mut d = Doc::new(e.at.ts, "event", "network", "info", "match");
     d.put("event.outcome", "failure");
     let about = About {

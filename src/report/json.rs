@@ -55,7 +55,7 @@ pub fn write_match(
             code,
             severity: e.line.failure.severity,
             title: &rule.title,
-            values: &e.line.values,
+            values: e.line.values(),
             text: &e.line.text,
         };
         // Room for the usual line at once: the text, the values, the title and the names.
@@ -190,7 +190,7 @@ mod tests {
                 fix: None,
                 severity: Severity::Error,
             },
-            values: BTreeMap::from([("es_port".to_string(), "9200".to_string())]),
+            captured: BTreeMap::from([("es_port".to_string(), "9200".to_string())]).into(),
             text: "dial tcp 10.0.0.5:9200: connect: \"connection refused\"".into(),
             rendered: OnceLock::new(),
         });

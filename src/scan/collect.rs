@@ -3,13 +3,14 @@
 //! (same rules, same text: a failing agent repeats its error every few seconds) share one
 //! [`EventLine`], made once: the captured values, the masked text and whatever an observer
 //! rendered of it. An [`EventCache`] shared by the chunks and blocks of a run finds it again.
+//! Values are captured at the end of a block, each regex over all its new lines in turn.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::Consumer;
 use crate::findings::{Aggregation, Failed, Pos};
-use crate::matcher::Failure;
+use crate::matcher::{Failure, Matcher};
 use crate::rules::Component;
 
 /// One classified failing line, for NDJSON and alerting observers.
@@ -30,8 +31,9 @@ pub struct MatchEvent {
 pub struct EventLine {
     /// The matcher's verdict.
     pub failure: Failure,
-    /// Values captured from the line, secrets masked.
-    pub values: BTreeMap<String, String>,
+    /// Values captured from the line, secrets masked: set when the block that met the line
+    /// first is scanned (see [`EventLine::values`]).
+    pub captured: OnceLock<BTreeMap<String, String>>,
     /// The line's decoded text, secrets masked.
     pub text: Box<str>,
     /// What the observer of the run rendered of this line for its first event, for the next
@@ -40,9 +42,31 @@ pub struct EventLine {
     pub rendered: OnceLock<Vec<u8>>,
 }
 
+impl EventLine {
+    /// A line of `failure` whose text, masked, is `text`; its values are captured later.
+    pub fn new(failure: Failure, text: Box<str>) -> EventLine {
+        EventLine {
+            failure,
+            captured: OnceLock::new(),
+            text,
+            rendered: OnceLock::new(),
+        }
+    }
+
+    /// Values captured from the line, secrets masked. A collector captures them for all the new
+    /// lines of a block at once, at its end, before its events are handed on.
+    pub fn values(&self) -> &BTreeMap<String, String> {
+        static NONE: BTreeMap<String, String> = BTreeMap::new();
+        debug_assert!(self.captured.get().is_some(), "values are captured by now");
+        self.captured.get().unwrap_or(&NONE)
+    }
+}
+
 impl PartialEq for EventLine {
     fn eq(&self, other: &EventLine) -> bool {
-        self.failure == other.failure && self.values == other.values && self.text == other.text
+        self.failure == other.failure
+            && self.captured.get() == other.captured.get()
+            && self.text == other.text
     }
 }
 
@@ -153,7 +177,8 @@ fn raw_sample(raw: &[u8]) -> String {
 
 /// A [`Consumer`](super::Consumer) that aggregates and, when asked to, also keeps a
 /// [`MatchEvent`] per failing line. The values of lines with the same rules and text are
-/// captured once while the cache remembers them (the capture regexes are the cost of an event).
+/// captured once while the cache remembers them (the capture regexes are the cost of an event),
+/// and those of a block's new lines all together when the block is scanned.
 #[derive(Debug, Default)]
 pub struct Collector {
     /// The aggregation.
@@ -162,6 +187,9 @@ pub struct Collector {
     pub events: Option<Vec<MatchEvent>>,
     /// Where the lines of earlier events are found (one of the collector's own if none is given).
     cache: Option<Arc<EventCache>>,
+    /// Lines of this block's events whose values are still to be captured, with their text as
+    /// read.
+    uncaptured: Vec<(Arc<EventLine>, Box<str>)>,
     /// Keep each event's line as read.
     raw: bool,
 }
@@ -173,6 +201,7 @@ impl Collector {
             agg: Aggregation::default(),
             events: events.then(Vec::new),
             cache: None,
+            uncaptured: Vec::new(),
             raw: false,
         }
     }
@@ -195,15 +224,14 @@ impl Consumer for Collector {
         if let Some(events) = &mut self.events {
             let cache = self.cache.get_or_insert_with(Arc::default);
             let shared = cache.get_or_make(failure, line.text, || {
-                let mut values = BTreeMap::new();
-                (line.capture)(&mut values);
-                EventLine {
-                    failure: failure.clone(),
-                    values,
-                    text: crate::mask::mask(line.text).into(),
-                    rendered: OnceLock::new(),
-                }
+                EventLine::new(failure.clone(), crate::mask::mask(line.text).into())
             });
+            // Captured at the end of the block, all together (a line met again before then, or
+            // met first by another block still being scanned, is listed again: whichever
+            // capture comes first sets the values, the same either way).
+            if shared.captured.get().is_none() {
+                self.uncaptured.push((shared.clone(), line.text.into()));
+            }
             events.push(MatchEvent {
                 at: line.at.clone(),
                 line: shared,
@@ -216,6 +244,20 @@ impl Consumer for Collector {
     fn success(&mut self, component: Component, at: Pos, lines: u64) {
         self.agg.add_successes(component, at, lines);
     }
+
+    fn block_done(&mut self, matcher: &Matcher) {
+        let mut todo = std::mem::take(&mut self.uncaptured);
+        todo.retain(|(line, _)| line.captured.get().is_none());
+        todo.sort_by_key(|(line, _)| Arc::as_ptr(line));
+        todo.dedup_by_key(|(line, _)| Arc::as_ptr(line));
+        let lines: Vec<(&Failure, &str)> = todo.iter().map(|(l, t)| (&l.failure, &**t)).collect();
+        let mut values = vec![BTreeMap::new(); lines.len()];
+        matcher.capture_all(&lines, &mut values);
+        for ((line, _), values) in todo.iter().zip(values) {
+            // Another block may have captured it meanwhile: the same values.
+            let _ = line.captured.set(values);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -224,88 +266,120 @@ mod tests {
 
     use super::*;
     use crate::findings::Source;
-    use crate::rules::Severity;
+    use crate::matcher::Verdict;
+    use crate::record::decode;
 
-    fn failure(rule: usize) -> Failure {
-        Failure {
-            rule,
-            component: Component::Cluster,
-            cause_rule: None,
-            fix: None,
-            severity: Severity::Error,
-        }
-    }
-
-    /// Hands `text` to a collector as a failing line of `failure` at line `n`.
-    fn feed(c: &mut Collector, failure: &Failure, text: &str, n: u64) {
-        let capture = |into: &mut BTreeMap<String, String>| {
-            into.insert("len".to_string(), text.len().to_string());
+    /// Hands `text` to a collector as a failing line at line `n`, as the scanner does.
+    fn feed(c: &mut Collector, m: &Matcher, text: &str, n: u64) -> Failure {
+        let Verdict::Failure(f) = m.classify(&decode(text.as_bytes())) else {
+            panic!("{text} does not fail");
         };
+        let capture = |into: &mut BTreeMap<String, String>| m.capture(&f, text, into);
         let line = Failed {
             at: Pos {
                 source: Source::new("t", 0),
                 line: n,
                 ts: None,
             },
-            component: failure.component,
-            cause: "unknown",
-            rule: "r",
-            fix: None,
-            severity: failure.severity,
+            component: f.component,
+            cause: m.cause(&f),
+            rule: m.rule_id(&f),
+            fix: m.fix_id(&f),
+            severity: f.severity,
             raw: text.as_bytes(),
             text,
             capture: &capture,
         };
-        c.failure(failure, line);
+        c.failure(&f, line);
+        f
     }
+
+    const REFUSED: &str = r#"error making http request: Get "https://es01:9200/": dial tcp 10.0.0.5:9200: connect: connection refused"#;
+    const TIMEOUT: &str = r#"error making http request: Get "https://es02:9201/": dial tcp 10.0.0.6:9201: i/o timeout"#;
 
     #[test]
     fn identical_lines_share_one_event_line_across_collectors() {
+        let m = crate::scan::tests::matcher();
         let cache = Arc::new(EventCache::default());
         let mut a = Collector::new(true).with_cache(&cache);
         let mut b = Collector::new(true).with_cache(&cache);
-        feed(&mut a, &failure(1), "dial tcp: connection refused", 1);
-        feed(&mut b, &failure(1), "dial tcp: connection refused", 7);
-        // Another rule on the same text, and the same rule on other text: lines of their own.
-        feed(&mut b, &failure(2), "dial tcp: connection refused", 8);
-        feed(&mut b, &failure(1), "dial tcp: i/o timeout", 9);
+        feed(&mut a, &m, REFUSED, 1);
+        // Met again by another block before the first one is done: captured once either way.
+        feed(&mut b, &m, REFUSED, 7);
+        feed(&mut b, &m, TIMEOUT, 8);
+        b.block_done(&m);
+        a.block_done(&m);
         let (a, b) = (a.events.unwrap(), b.events.unwrap());
         assert!(Arc::ptr_eq(&a[0].line, &b[0].line));
         assert_eq!((a[0].at.line, b[0].at.line), (1, 7));
         assert!(!Arc::ptr_eq(&b[0].line, &b[1].line));
-        assert_eq!(b[1].line.failure.rule, 2);
-        assert_eq!(&*b[2].line.text, "dial tcp: i/o timeout");
-        assert_eq!(b[2].line.values["len"], "21");
+        assert_eq!(a[0].line.values()["es_host"], "es01");
+        assert_eq!(b[1].line.values()["es_host"], "es02");
+        assert_eq!(b[1].line.values()["es_port"], "9201");
+        assert_eq!(&*b[1].line.text, TIMEOUT);
+    }
+
+    #[test]
+    fn values_are_captured_at_the_end_of_the_block_as_one_at_a_time() {
+        let m = crate::scan::tests::matcher();
+        let mut c = Collector::new(true);
+        let lines = [REFUSED, TIMEOUT, REFUSED, "failed to register Cloud Connected Mode: Post \"https://api.elastic-cloud.com/api/v1/cloud-connected/clusters\": proxyconnect tcp: dial tcp 10.0.0.8:3128: connect: connection refused"];
+        let failures: Vec<Failure> = (1..)
+            .zip(lines)
+            .map(|(n, l)| feed(&mut c, &m, l, n))
+            .collect();
+        assert!(c
+            .events
+            .as_ref()
+            .unwrap()
+            .iter()
+            .all(|e| e.line.captured.get().is_none()));
+        c.block_done(&m);
+        for ((e, f), text) in c.events.unwrap().iter().zip(&failures).zip(lines) {
+            let mut one = BTreeMap::new();
+            m.capture(f, text, &mut one);
+            assert!(!one.is_empty());
+            assert_eq!(e.line.values(), &one, "{text}");
+        }
     }
 
     #[test]
     fn lines_that_differ_only_in_a_secret_are_not_confused() {
+        let m = crate::scan::tests::matcher();
         let mut c = Collector::new(true);
-        feed(&mut c, &failure(1), "login failed password=first", 1);
-        feed(&mut c, &failure(1), "login failed password=second", 2);
-        feed(&mut c, &failure(1), "login failed password=first", 3);
+        let first = r#"error making http request: Get "https://elastic:first@es01:9200/": dial tcp 10.0.0.5:9200: connect: connection refused"#;
+        let second = r#"error making http request: Get "https://elastic:second@es01:9200/": dial tcp 10.0.0.5:9200: connect: connection refused"#;
+        feed(&mut c, &m, first, 1);
+        feed(&mut c, &m, second, 2);
+        feed(&mut c, &m, first, 3);
+        c.block_done(&m);
         let events = c.events.unwrap();
-        // Masked alike, but captured apart: their values may differ.
+        // Masked alike, but captured apart: their values could differ.
         assert_eq!(events[0].line.text, events[1].line.text);
-        assert_eq!(&*events[0].line.text, "login failed password=****");
+        assert!(events[0].line.text.contains("elastic:****@es01"));
         assert!(!Arc::ptr_eq(&events[0].line, &events[1].line));
         assert!(Arc::ptr_eq(&events[0].line, &events[2].line));
+        assert_eq!(
+            events[1].line.values()["es_url"],
+            "https://elastic:****@es01:9200"
+        );
     }
 
     #[test]
     fn the_cache_stays_bounded_and_keeps_the_lines_in_use() {
         let cache = EventCache::default();
-        let f = failure(1);
+        let f = Failure {
+            rule: 1,
+            component: Component::Cluster,
+            cause_rule: None,
+            fix: None,
+            severity: crate::rules::Severity::Error,
+        };
         let made = Cell::new(0);
         let line = |text: &str| {
             cache.get_or_make(&f, text, || {
                 made.set(made.get() + 1);
-                EventLine {
-                    failure: f.clone(),
-                    values: BTreeMap::new(),
-                    text: text.into(),
-                    rendered: OnceLock::new(),
-                }
+                EventLine::new(f.clone(), text.into())
             })
         };
         let kept = line("the agent's usual error");

@@ -78,6 +78,8 @@ pub trait Consumer {
     fn failure(&mut self, failure: &Failure, line: Failed<'_>);
     /// `lines` success lines of `component`, the last of them at `at`.
     fn success(&mut self, component: Component, at: Pos, lines: u64);
+    /// The block is scanned: what was put off until then (capturing values) is done now.
+    fn block_done(&mut self, _matcher: &Matcher) {}
 }
 
 impl Consumer for Aggregation {
@@ -209,6 +211,7 @@ pub fn scan_block(
             out.success(c, at, n);
         }
     }
+    out.block_done(matcher);
     counts
 }
 
@@ -381,7 +384,7 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(proxies.len(), 5);
         for e in &proxies {
-            assert_eq!(e.line.values["proxy"], "10.0.0.8:3128");
+            assert_eq!(e.line.values()["proxy"], "10.0.0.8:3128");
             // Lines with the same text share what was made of it.
             let mut same = proxies.iter().filter(|o| o.line.text == e.line.text);
             assert!(same.clone().count() > 1);
