@@ -165,7 +165,7 @@ pub fn write_problem(out: &mut dyn Write, problem: &super::ProblemDoc) -> io::Re
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::sync::{Arc, OnceLock};
+    use std::sync::Arc;
 
     use serde_json::{json, Value};
 
@@ -182,18 +182,23 @@ mod tests {
             .iter()
             .position(|r| r.id == "cause-refused")
             .unwrap();
-        let line = Arc::new(EventLine {
-            failure: Failure {
+        let line = EventLine::new(
+            Failure {
                 rule,
                 component: Component::Cluster,
                 cause_rule: Some(rule),
                 fix: None,
                 severity: Severity::Error,
             },
-            captured: BTreeMap::from([("es_port".to_string(), "9200".to_string())]).into(),
-            text: "dial tcp 10.0.0.5:9200: connect: \"connection refused\"".into(),
-            rendered: OnceLock::new(),
-        });
+            "dial tcp 10.0.0.5:9200: connect: \"connection refused\"",
+        );
+        line.captured
+            .set(BTreeMap::from([(
+                "es_port".to_string(),
+                "9200".to_string(),
+            )]))
+            .unwrap();
+        let line = Arc::new(line);
         let event = |n: u64, ts: Option<&str>| MatchEvent {
             at: Pos {
                 source: Source::new("a \"quoted\" name.log", 0),

@@ -40,17 +40,30 @@ pub struct EventLine {
     /// ones to reuse (NDJSON's fields after the position). A run has one observer that prints
     /// events, so one rendering.
     pub rendered: OnceLock<Vec<u8>>,
+    /// The text as read, when masking changed it: what values are captured from and lines are
+    /// told apart by, never printed.
+    unmasked: Option<Box<str>>,
 }
 
 impl EventLine {
-    /// A line of `failure` whose text, masked, is `text`; its values are captured later.
-    pub fn new(failure: Failure, text: Box<str>) -> EventLine {
+    /// A line of `failure` whose text as read is `text`; its values are captured later.
+    pub fn new(failure: Failure, text: &str) -> EventLine {
+        let (text, unmasked) = match crate::mask::mask(text) {
+            std::borrow::Cow::Borrowed(_) => (text.into(), None),
+            std::borrow::Cow::Owned(masked) => (masked.into(), Some(text.into())),
+        };
         EventLine {
             failure,
             captured: OnceLock::new(),
             text,
             rendered: OnceLock::new(),
+            unmasked,
         }
+    }
+
+    /// The text as read.
+    fn read(&self) -> &str {
+        self.unmasked.as_deref().unwrap_or(&self.text)
     }
 
     /// Values captured from the line, secrets masked. A collector captures them for all the new
@@ -87,28 +100,22 @@ pub struct EventCache {
 
 #[derive(Debug, Default)]
 struct Shard {
-    new: HashMap<u64, Cached>,
-    old: HashMap<u64, Cached>,
-}
-
-#[derive(Debug)]
-struct Cached {
-    /// The text as read, when masking changed it (else it is the event line's text).
-    unmasked: Option<Box<str>>,
-    line: Arc<EventLine>,
+    new: HashMap<u64, Arc<EventLine>>,
+    old: HashMap<u64, Arc<EventLine>>,
 }
 
 impl Shard {
-    fn insert(&mut self, hash: u64, cached: Cached) {
+    fn insert(&mut self, hash: u64, line: Arc<EventLine>) {
         if self.new.len() >= SHARD_LINES {
             self.old = std::mem::replace(&mut self.new, HashMap::with_capacity(SHARD_LINES));
         }
-        self.new.insert(hash, cached);
+        self.new.insert(hash, line);
     }
 }
 
 impl EventCache {
-    /// The line shared by the events of `failure` on `text`, made by `make` if it is not known.
+    /// The line shared by the events of `failure` on `text` (as read), made by `make` if it is
+    /// not known.
     fn get_or_make(
         &self,
         failure: &Failure,
@@ -117,32 +124,22 @@ impl EventCache {
     ) -> Arc<EventLine> {
         let hash = text_hash(text) ^ (failure.rule as u64).rotate_left(32);
         let shard = &self.shards[(hash >> 59) as usize % SHARDS];
-        let same = |c: &Cached| {
-            &c.line.failure == failure && c.unmasked.as_deref().unwrap_or(&c.line.text) == text
-        };
+        let same = |l: &EventLine| &l.failure == failure && l.read() == text;
         {
             let mut shard = lock(shard);
-            if let Some(c) = shard.new.get(&hash).filter(|c| same(c)) {
-                return c.line.clone();
+            if let Some(line) = shard.new.get(&hash).filter(|l| same(l)) {
+                return line.clone();
             }
-            if let Some(c) = shard.old.remove(&hash) {
-                if same(&c) {
-                    let line = c.line.clone();
-                    shard.insert(hash, c);
+            if let Some(line) = shard.old.remove(&hash) {
+                if same(&line) {
+                    shard.insert(hash, line.clone());
                     return line;
                 }
             }
         }
-        // Made without the lock held: captures are the slow part.
+        // Made without the lock held.
         let line = Arc::new(make());
-        let unmasked = (*line.text != *text).then(|| text.into());
-        lock(shard).insert(
-            hash,
-            Cached {
-                unmasked,
-                line: line.clone(),
-            },
-        );
+        lock(shard).insert(hash, line.clone());
         line
     }
 }
@@ -187,9 +184,8 @@ pub struct Collector {
     pub events: Option<Vec<MatchEvent>>,
     /// Where the lines of earlier events are found (one of the collector's own if none is given).
     cache: Option<Arc<EventCache>>,
-    /// Lines of this block's events whose values are still to be captured, with their text as
-    /// read.
-    uncaptured: Vec<(Arc<EventLine>, Box<str>)>,
+    /// Lines of this block's events whose values are still to be captured.
+    uncaptured: Vec<Arc<EventLine>>,
     /// Keep each event's line as read.
     raw: bool,
 }
@@ -224,13 +220,13 @@ impl Consumer for Collector {
         if let Some(events) = &mut self.events {
             let cache = self.cache.get_or_insert_with(Arc::default);
             let shared = cache.get_or_make(failure, line.text, || {
-                EventLine::new(failure.clone(), crate::mask::mask(line.text).into())
+                EventLine::new(failure.clone(), line.text)
             });
             // Captured at the end of the block, all together (a line met again before then, or
             // met first by another block still being scanned, is listed again: whichever
             // capture comes first sets the values, the same either way).
             if shared.captured.get().is_none() {
-                self.uncaptured.push((shared.clone(), line.text.into()));
+                self.uncaptured.push(shared.clone());
             }
             events.push(MatchEvent {
                 at: line.at.clone(),
@@ -247,16 +243,19 @@ impl Consumer for Collector {
 
     fn block_done(&mut self, matcher: &Matcher) {
         let mut todo = std::mem::take(&mut self.uncaptured);
-        todo.retain(|(line, _)| line.captured.get().is_none());
-        todo.sort_by_key(|(line, _)| Arc::as_ptr(line));
-        todo.dedup_by_key(|(line, _)| Arc::as_ptr(line));
-        let lines: Vec<(&Failure, &str)> = todo.iter().map(|(l, t)| (&l.failure, &**t)).collect();
+        todo.retain(|line| line.captured.get().is_none());
+        todo.sort_by_key(Arc::as_ptr);
+        todo.dedup_by_key(|line| Arc::as_ptr(line));
+        let lines: Vec<(&Failure, &str)> = todo.iter().map(|l| (&l.failure, l.read())).collect();
         let mut values = vec![BTreeMap::new(); lines.len()];
         matcher.capture_all(&lines, &mut values);
-        for ((line, _), values) in todo.iter().zip(values) {
+        for (line, values) in todo.iter().zip(values) {
             // Another block may have captured it meanwhile: the same values.
             let _ = line.captured.set(values);
         }
+        // Its memory serves the next block.
+        self.uncaptured = todo;
+        self.uncaptured.clear();
     }
 }
 
@@ -379,7 +378,7 @@ mod tests {
         let line = |text: &str| {
             cache.get_or_make(&f, text, || {
                 made.set(made.get() + 1);
-                EventLine::new(f.clone(), text.into())
+                EventLine::new(f.clone(), text)
             })
         };
         let kept = line("the agent's usual error");
