@@ -83,19 +83,35 @@ impl PartialEq for EventLine {
     }
 }
 
-/// How many shards an [`EventCache`] has: threads scanning chunks at once rarely wait on a lock.
-const SHARDS: usize = 16;
-/// How many distinct lines a shard's generation holds: about 1.5 KiB each (text, values, a
-/// rendered event), so a cache holds a few MiB at most.
-const SHARD_LINES: usize = 128;
+/// How many distinct lines the generations of an [`EventCache`]'s shards hold together: about
+/// 1.5 KiB each (text, values, a rendered event), so a cache holds a few MiB at most.
+const GENERATION_LINES: usize = 3072;
+/// The fewest lines a shard's generation holds, however many threads share the budget.
+const SHARD_LINES_MIN: usize = 256;
 
-/// The [`EventLine`]s of a run's recent distinct failing lines, by rules and text as read.
-/// Bounded: each shard keeps two generations of lines; when the new one is full the old one is
-/// dropped, and a line found in the old one moves to the new one. Recently seen lines stay,
-/// and memory stays flat however many distinct lines come.
-#[derive(Debug, Default)]
+/// The [`EventLine`]s of a run's recent distinct failing lines, by rules and text as read. A
+/// shard per scanning thread (and one for any other thread): a thread finds the lines it met,
+/// never waits for another, and the lines it lets go are its own (freeing another thread's
+/// memory contends for the allocator). Bounded: each shard keeps two generations of lines;
+/// when the new one is full the old one is dropped, and a line found in the old one moves to
+/// the new one. Recently seen lines stay, and memory stays flat however many distinct lines
+/// come.
+#[derive(Debug)]
 pub struct EventCache {
-    shards: [Mutex<Shard>; SHARDS],
+    shards: Vec<Mutex<Shard>>,
+    /// How many lines a shard's generation holds.
+    lines: usize,
+}
+
+impl Default for EventCache {
+    /// A shard for each thread of the thread pool the caller is in.
+    fn default() -> EventCache {
+        let shards = rayon::current_num_threads() + 1;
+        EventCache {
+            shards: (0..shards).map(|_| Mutex::default()).collect(),
+            lines: (GENERATION_LINES / shards).max(SHARD_LINES_MIN),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -105,9 +121,9 @@ struct Shard {
 }
 
 impl Shard {
-    fn insert(&mut self, hash: u64, line: Arc<EventLine>) {
-        if self.new.len() >= SHARD_LINES {
-            self.old = std::mem::replace(&mut self.new, HashMap::with_capacity(SHARD_LINES));
+    fn insert(&mut self, hash: u64, line: Arc<EventLine>, lines: usize) {
+        if self.new.len() >= lines {
+            self.old = std::mem::replace(&mut self.new, HashMap::with_capacity(lines));
         }
         self.new.insert(hash, line);
     }
@@ -123,7 +139,9 @@ impl EventCache {
         make: impl FnOnce() -> EventLine,
     ) -> Arc<EventLine> {
         let hash = text_hash(text) ^ (failure.rule as u64).rotate_left(32);
-        let shard = &self.shards[(hash >> 59) as usize % SHARDS];
+        // This thread's shard: the pool's thread `i` has shard `i + 1`, other threads shard 0.
+        let shard = rayon::current_thread_index().map_or(0, |i| i + 1) % self.shards.len();
+        let shard = &self.shards[shard];
         let same = |l: &EventLine| &l.failure == failure && l.read() == text;
         {
             let mut shard = lock(shard);
@@ -132,14 +150,13 @@ impl EventCache {
             }
             if let Some(line) = shard.old.remove(&hash) {
                 if same(&line) {
-                    shard.insert(hash, line.clone());
+                    shard.insert(hash, line.clone(), self.lines);
                     return line;
                 }
             }
         }
-        // Made without the lock held.
         let line = Arc::new(make());
-        lock(shard).insert(hash, line.clone());
+        lock(shard).insert(hash, line.clone(), self.lines);
         line
     }
 }
@@ -398,7 +415,7 @@ mod tests {
                 s.new.len() + s.old.len()
             })
             .sum();
-        assert!(held <= 2 * SHARDS * SHARD_LINES, "{held}");
-        assert!(held >= SHARDS * SHARD_LINES / 2, "{held}");
+        // The test thread is not in the pool: one shard holds them all.
+        assert!(held <= 2 * cache.lines && held >= cache.lines, "{held}");
     }
 }
