@@ -162,7 +162,7 @@ impl EventCache {
 }
 
 /// A shard's map, also when another thread panicked holding it (the map stays consistent: an
-/// insert or a clear either happened or did not).
+/// insert or a new generation either happened or did not).
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
