@@ -83,8 +83,10 @@ impl PartialEq for EventLine {
     }
 }
 
-/// How many distinct lines the generations of an [`EventCache`]'s shards hold together: about
-/// 1.5 KiB each (text, values, a rendered event), so a cache holds a few MiB at most.
+/// How many distinct lines the new generations of an [`EventCache`]'s shards hold together, as
+/// long as each shard gets [`SHARD_LINES_MIN`]: about 1.5 KiB a line (text, values, a rendered
+/// event), so with two generations a cache holds about 9 MiB, more only past eleven threads
+/// (256 lines, some 0.75 MiB, a thread).
 const GENERATION_LINES: usize = 3072;
 /// The fewest lines a shard's generation holds, however many threads share the budget.
 const SHARD_LINES_MIN: usize = 256;
@@ -259,6 +261,9 @@ impl Consumer for Collector {
     }
 
     fn block_done(&mut self, matcher: &Matcher) {
+        if self.uncaptured.is_empty() {
+            return;
+        }
         let mut todo = std::mem::take(&mut self.uncaptured);
         todo.retain(|line| line.captured.get().is_none());
         todo.sort_by_key(Arc::as_ptr);
