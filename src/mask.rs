@@ -26,43 +26,61 @@ pub const MASK: &str = "****";
 /// without any of them is returned at once, without running the regex. They are that precise
 /// because healthy lines are full of near misses: the collector's `resource={…}`, TLS's
 /// "unknown authority", gRPC's `Unauthenticated`.
+const HINT_WORDS: &[&str] = &[
+    // `Authorization` headers; `(cloud|basic|http)[_.-]?auth` keys.
+    "authorization",
+    "cloudauth",
+    "cloud_auth",
+    "cloud.auth",
+    "cloud-auth",
+    "basicauth",
+    "basic_auth",
+    "basic.auth",
+    "basic-auth",
+    "httpauth",
+    "http_auth",
+    "http.auth",
+    "http-auth",
+    // Schemes, keys and flags.
+    "apikey",
+    "api_key",
+    "api-key",
+    "bearer",
+    "passw",
+    "token",
+    "secret",
+    // `temp[_.-]?resource[_.-]?id` keys and `--resource-id` flags.
+    "resourceid",
+    "resource_id",
+    "resource.id",
+    "resource-id",
+    // curl's `-u` and `--user`.
+    "-u",
+];
+
+/// [`HINT_WORDS`], any case: for text too long for [`HINTS_PACKED`], or where it cannot be built.
 static HINTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .build([
-            // `Authorization` headers; `(cloud|basic|http)[_.-]?auth` keys.
-            "authorization",
-            "cloudauth",
-            "cloud_auth",
-            "cloud.auth",
-            "cloud-auth",
-            "basicauth",
-            "basic_auth",
-            "basic.auth",
-            "basic-auth",
-            "httpauth",
-            "http_auth",
-            "http.auth",
-            "http-auth",
-            // Schemes, keys and flags.
-            "apikey",
-            "api_key",
-            "api-key",
-            "bearer",
-            "passw",
-            "token",
-            "secret",
-            // `temp[_.-]?resource[_.-]?id` keys and `--resource-id` flags.
-            "resourceid",
-            "resource_id",
-            "resource.id",
-            "resource-id",
-            // curl's `-u` and `--user`.
-            "-u",
-        ])
+        .build(HINT_WORDS)
         .expect("the hint words are valid")
 });
+
+/// [`HINT_WORDS`] but `-u` for a SIMD search of text in lower case: a case-insensitive
+/// automaton walks the text a byte at a time (its words start with the commonest letters, so no
+/// prefilter helps), while lowering a copy and searching it this way is quicker. `-u` is looked
+/// for apart: a word of two letters would make the SIMD search stop at every `to`, `re` or `se`.
+/// `None` where the CPU has no SIMD for it.
+static HINTS_PACKED: LazyLock<Option<aho_corasick::packed::Searcher>> = LazyLock::new(|| {
+    aho_corasick::packed::Config::new()
+        .builder()
+        .extend(HINT_WORDS.iter().filter(|w| w.len() > 2))
+        .build()
+});
+
+/// The longest text [`hinted`] lowers on the stack for [`HINTS_PACKED`].
+const LOWERED_MAX: usize = 1024;
 
 /// The forms a secret takes. Each alternative either captures its secret (`header`,
 /// `credential`, `userinfo`, `bare`) or marks where a value starts (`curl`, `flag`, `key`), whose
@@ -170,10 +188,24 @@ const MAX_PASSES: usize = 4;
 /// Whether `text` holds a hint word next to which a secret could be. `://` counts only with an
 /// `@` in the text: a URL holds a secret only in its userinfo (`user:password@`, `token@`), and
 /// most captured values are URLs without one.
-fn hinted(text: &str) -> bool {
+///
+/// Text that is not hinted holds no secret, and neither does any part of it (a part's hint word
+/// or `@` and `://` would be the whole's): values cut from such a line need no masking.
+pub(crate) fn hinted(text: &str) -> bool {
     // No hint word holds `:` or `/`, so none overlaps a `://`: one search finds whether any is
     // there without stopping at every URL.
-    HINTS.is_match(text)
+    let words = match &*HINTS_PACKED {
+        Some(packed) if text.len() <= LOWERED_MAX => {
+            let mut lowered = [0u8; LOWERED_MAX];
+            let lowered = &mut lowered[..text.len()];
+            lowered.copy_from_slice(text.as_bytes());
+            lowered.make_ascii_lowercase();
+            packed.find(&*lowered).is_some()
+                || memchr::memchr_iter(b'-', lowered).any(|i| lowered.get(i + 1) == Some(&b'u'))
+        }
+        _ => HINTS.is_match(text),
+    };
+    words
         || (memchr::memchr(b'@', text.as_bytes()).is_some()
             && memchr::memmem::find(text.as_bytes(), b"://").is_some())
 }
@@ -442,6 +474,59 @@ fn looks_random(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lowered_search_finds_the_hint_words_the_automaton_finds() {
+        assert!(HINTS_PACKED.is_some() || !cfg!(target_arch = "x86_64"));
+        let filler = [
+            "",
+            "x",
+            "a quiet line ",
+            "re to se -",
+            "\u{e9}t\u{e9} \u{1F600} ",
+        ];
+        let mut checked = 0;
+        for word in HINT_WORDS {
+            let cases = [
+                word.to_string(),
+                word.to_ascii_uppercase(),
+                word.chars()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i % 2 == 0 {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c
+                        }
+                    })
+                    .collect(),
+                // One letter short: no hint.
+                word[..word.len() - 1].to_string(),
+            ];
+            for case in cases {
+                for before in filler {
+                    for after in filler {
+                        // Either side of the longest text lowered on the stack.
+                        for pad in [
+                            0,
+                            LOWERED_MAX - case.len() - before.len() - after.len(),
+                            LOWERED_MAX,
+                        ] {
+                            let text = format!("{}{before}{case}{after}", "y".repeat(pad));
+                            let expected = HINTS.is_match(&text)
+                                || (text.contains('@') && text.contains("://"));
+                            assert_eq!(hinted(&text), expected, "{text:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(!hinted("https://es01:9200/ -x"));
+        assert!(hinted("curl -U elastic:x https://es01:9200"));
+        assert!(hinted("https://user@es01:9200/"));
+        assert!(checked > 2_000, "{checked}");
+    }
 
     fn masked(text: &str) -> String {
         let out = mask(text);

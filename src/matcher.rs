@@ -407,7 +407,10 @@ impl Matcher {
     /// lines before the next one does, which keeps its caches warm (a line at a time, between
     /// the decoding and classifying of the lines around it, costs twice as much).
     pub fn capture_all(&self, lines: &[(&Failure, &str)], into: &mut [BTreeMap<String, String>]) {
-        for (&(failure, text), into) in lines.iter().zip(&mut *into) {
+        // Whether a line could hold a secret: if not, neither can a value cut from it, and
+        // masking its values would only search them for hint words again.
+        let secret: Vec<bool> = lines.iter().map(|(_, t)| crate::mask::hinted(t)).collect();
+        for ((&(failure, text), into), &secret) in lines.iter().zip(&mut *into).zip(&secret) {
             let rules = [Some(failure.rule), failure.cause_rule];
             for re in rules
                 .iter()
@@ -415,18 +418,19 @@ impl Matcher {
                 .filter_map(|&r| self.set.rules[r].regex.as_deref())
             {
                 if !has_all(re, into) {
-                    capture_missing(re, text, into);
+                    capture_missing(re, text, secret, into, &mut None);
                 }
             }
         }
         for (v, needles) in self.set.values.iter().zip(&self.value_needles) {
-            for (&(_, text), into) in lines.iter().zip(&mut *into) {
+            let mut locs = None;
+            for ((&(_, text), into), &secret) in lines.iter().zip(&mut *into).zip(&secret) {
                 if !has_all(&v.regex, into)
                     && needles
                         .iter()
                         .all(|group| group.iter().any(|n| n.find(text.as_bytes()).is_some()))
                 {
-                    capture_missing(&v.regex, text, into);
+                    capture_missing(&v.regex, text, secret, into, &mut locs);
                 }
             }
         }
@@ -492,18 +496,33 @@ fn has_all(re: &regex::Regex, into: &BTreeMap<String, String>) -> bool {
     re.capture_names().flatten().all(|n| into.contains_key(n))
 }
 
-/// Adds the named groups of `re`'s first match in `text` that `into` lacks, secrets masked.
-fn capture_missing(re: &regex::Regex, text: &str, into: &mut BTreeMap<String, String>) {
-    let Some(caps) = re.captures(text) else {
+/// Adds the named groups of `re`'s first match in `text` that `into` lacks, secrets masked if
+/// the text could hold one (`secret`: [`crate::mask::hinted`]). `locs` is room for the match's
+/// groups, made by `re` on first use and reused by the next calls with the same `re`.
+fn capture_missing(
+    re: &regex::Regex,
+    text: &str,
+    secret: bool,
+    into: &mut BTreeMap<String, String>,
+    locs: &mut Option<regex::CaptureLocations>,
+) {
+    let locs = locs.get_or_insert_with(|| re.capture_locations());
+    if re.captures_read(locs, text).is_none() {
         return;
-    };
+    }
     for (i, name) in re.capture_names().enumerate() {
-        let (Some(name), Some(m)) = (name, caps.get(i)) else {
+        let (Some(name), Some((start, end))) = (name, locs.get(i)) else {
             continue;
         };
-        if !m.as_str().is_empty() && !into.contains_key(name) {
+        if start < end && !into.contains_key(name) {
+            let value = &text[start..end];
             // Values end up in reports and check commands: no secret may ride along.
-            into.insert(name.to_string(), crate::mask::mask(m.as_str()).into_owned());
+            let value = if secret {
+                crate::mask::mask(value).into_owned()
+            } else {
+                value.to_owned()
+            };
+            into.insert(name.to_string(), value);
         }
     }
 }
