@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Document;
-use crate::rules::{Component, RuleSet, Severity};
+use crate::rules::RuleSet;
 use crate::scan::MatchEvent;
 
 /// Writes the document, pretty-printed, with a trailing newline.
@@ -15,73 +15,128 @@ pub fn print_json(out: &mut dyn Write, doc: &Document) -> io::Result<()> {
     writeln!(out)
 }
 
-/// The fields of a `match` event that tell where the line was.
-#[derive(Serialize)]
-struct MatchHead<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    source: &'a str,
-    line: u64,
-    timestamp: Option<&'a jiff::Timestamp>,
+/// Appends `s` to `out` as a JSON string, escaped as `serde_json` escapes it (`\"`, `\\`, the
+/// short escapes of `\b\t\n\f\r`, `\u00xx` for other control characters; anything else as
+/// it is). `serde_json` looks up every byte and writes each run between escapes through its
+/// writer; an event's text is most of what NDJSON writes, so this one skips from quote to
+/// backslash to quote, once the text is known to hold no control character.
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    // Without an early exit, so that the compiler checks many bytes at once.
+    let control = bytes.iter().fold(false, |any, &b| any | (b < 0x20));
+    let mut copied = 0;
+    if !control {
+        for at in memchr::memchr2_iter(b'"', b'\\', bytes) {
+            out.extend_from_slice(&bytes[copied..at]);
+            out.extend_from_slice(&[b'\\', bytes[at]]);
+            copied = at + 1;
+        }
+    } else {
+        for (at, &b) in bytes.iter().enumerate() {
+            let short = match b {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                0x08 => b'b',
+                0x09 => b't',
+                0x0a => b'n',
+                0x0c => b'f',
+                0x0d => b'r',
+                0..0x20 => b'u',
+                _ => continue,
+            };
+            out.extend_from_slice(&bytes[copied..at]);
+            out.extend_from_slice(&[b'\\', short]);
+            if short == b'u' {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&[
+                    b'0',
+                    b'0',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 15)],
+                ]);
+            }
+            copied = at + 1;
+        }
+    }
+    out.extend_from_slice(&bytes[copied..]);
+    out.push(b'"');
 }
 
-/// The fields of a `match` event that tell what the line says: the same for identical lines.
-#[derive(Serialize)]
-struct MatchTail<'a> {
-    rule: &'a str,
-    component: Component,
-    cause: &'a str,
-    code: Option<&'a str>,
-    severity: Severity,
-    title: &'a str,
-    values: &'a std::collections::BTreeMap<String, String>,
-    text: &'a str,
+/// Appends a small value (a name, a timestamp) as `serde_json` writes it.
+fn push_value(out: &mut Vec<u8>, value: &impl Serialize) {
+    serde_json::to_writer(&mut *out, value).expect("names and timestamps serialize");
 }
 
-/// Writes one `match` event as a single JSON line. What the line says is rendered once for all
-/// the events of identical lines (kept with them); `scratch` is a buffer to reuse.
+/// Renders the fields of a `match` event that tell what the line says, the same for identical
+/// lines: `,"rule":…,"text":…}` and a newline, to follow the fields of its position. Written by
+/// hand (the keys in the documented order) for speed: the NDJSON stream of a failing agent is
+/// mostly this.
+fn render_tail(set: &RuleSet, e: &MatchEvent) -> Vec<u8> {
+    let super::Verdict { rule, cause, code } = super::verdict(set, e);
+    let line = &e.line;
+    let values = line.values();
+    // Room for the usual line at once: the text, the values, the title and the names.
+    let room = 256
+        + line.text.len()
+        + rule.title.len()
+        + values
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 8)
+            .sum::<usize>();
+    let mut out = Vec::with_capacity(room);
+    out.extend_from_slice(b",\"rule\":");
+    push_json_str(&mut out, &rule.id);
+    out.extend_from_slice(b",\"component\":");
+    push_value(&mut out, &line.failure.component);
+    out.extend_from_slice(b",\"cause\":");
+    push_json_str(&mut out, cause);
+    out.extend_from_slice(b",\"code\":");
+    match code {
+        Some(code) => push_json_str(&mut out, code),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"severity\":");
+    push_value(&mut out, &line.failure.severity);
+    out.extend_from_slice(b",\"title\":");
+    push_json_str(&mut out, &rule.title);
+    out.extend_from_slice(b",\"values\":{");
+    for (i, (name, value)) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_json_str(&mut out, name);
+        out.push(b':');
+        push_json_str(&mut out, value);
+    }
+    out.extend_from_slice(b"},\"text\":");
+    push_json_str(&mut out, &line.text);
+    out.extend_from_slice(b"}\n");
+    // Kept as it is: shrinking it to fit would cost a reallocation more.
+    out
+}
+
+/// Writes one `match` event as a single JSON line: `{"type":"match","source":…,"line":…,
+/// "timestamp":…` then what the line says, rendered once for all the events of identical lines
+/// (kept with them). `scratch` is a buffer to reuse.
 pub fn write_match(
     out: &mut dyn Write,
     set: &RuleSet,
     e: &MatchEvent,
     scratch: &mut Vec<u8>,
 ) -> io::Result<()> {
-    let tail = e.line.rendered.get_or_init(|| {
-        let super::Verdict { rule, cause, code } = super::verdict(set, e);
-        let tail = MatchTail {
-            rule: &rule.id,
-            component: e.line.failure.component,
-            cause,
-            code,
-            severity: e.line.failure.severity,
-            title: &rule.title,
-            values: e.line.values(),
-            text: &e.line.text,
-        };
-        // Room for the usual line at once: the text, the values, the title and the names.
-        let room = 256
-            + tail.text.len()
-            + tail.title.len()
-            + (tail.values.iter())
-                .map(|(k, v)| k.len() + v.len() + 8)
-                .sum::<usize>();
-        let mut bytes = Vec::with_capacity(room);
-        serde_json::to_writer(&mut bytes, &tail).expect("strings and numbers serialize");
-        // `{"rule":…}` goes on the head's object: `,"rule":…}`.
-        bytes[0] = b',';
-        bytes.push(b'\n');
-        // Kept as it is: shrinking it to fit would cost a reallocation more.
-        bytes
-    });
+    let tail = e.line.rendered.get_or_init(|| render_tail(set, e));
     scratch.clear();
-    let head = MatchHead {
-        kind: "match",
-        source: &e.at.source.name,
-        line: e.at.line,
-        timestamp: e.at.ts.as_ref(),
-    };
-    serde_json::to_writer(&mut *scratch, &head)?;
-    scratch.pop(); // the head's closing brace: the tail closes the object
+    scratch.extend_from_slice(b"{\"type\":\"match\",\"source\":");
+    push_json_str(scratch, &e.at.source.name);
+    scratch.extend_from_slice(b",\"line\":");
+    write!(scratch, "{}", e.at.line)?;
+    scratch.extend_from_slice(b",\"timestamp\":");
+    match &e.at.ts {
+        Some(ts) => push_value(scratch, ts),
+        None => scratch.extend_from_slice(b"null"),
+    }
     scratch.extend_from_slice(tail);
     out.write_all(scratch)
 }
@@ -167,12 +222,32 @@ mod tests {
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
+    use proptest::prelude::*;
     use serde_json::{json, Value};
 
     use crate::findings::{Pos, Source};
     use crate::matcher::Failure;
     use crate::rules::{Component, RuleSet, Severity};
     use crate::scan::{EventLine, MatchEvent};
+
+    proptest! {
+        #[test]
+        fn strings_are_escaped_as_serde_json_escapes_them(s in "(\\PC|[\\x00-\\x1f\"\\\\\\x7f])*") {
+            let mut out = b"x".to_vec();
+            super::push_json_str(&mut out, &s);
+            let expected = serde_json::to_string(&s).unwrap();
+            prop_assert_eq!(&out[1..], expected.as_bytes());
+        }
+    }
+
+    #[test]
+    fn control_characters_quotes_and_backslashes_are_escaped() {
+        let mut out = Vec::new();
+        super::push_json_str(&mut out, "a\"b\\c\u{1}\n\t\u{1f}\u{7f}\u{e9}");
+        // DEL and anything past ASCII stay as they are.
+        let expected = "\"a\\\"b\\\\c\\u0001\\n\\t\\u001f\u{7f}\u{e9}\"";
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
 
     #[test]
     fn events_of_one_line_share_what_it_says_and_keep_their_own_position() {
