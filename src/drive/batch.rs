@@ -83,7 +83,7 @@ pub(super) fn scan_files(
                         }
                     }
                     item_sources += part.agg.stats.sources as u32;
-                    deliver(part, total, observer)?;
+                    deliver(part, total, observer, &ctx.cache)?;
                     Ok(false)
                 }
                 Msg::Problem {

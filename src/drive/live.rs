@@ -25,7 +25,7 @@ pub(super) fn scan_stdin(
         let (bytes, f) = fill(&mut framer, &mut reader, BLOCK);
         (ctx.progress)(Progress::Scanned(bytes));
         scan_ready(ctx, &mut framer, source, f.eof, true, &mut |part| {
-            deliver(part, total, observer)
+            deliver(part, total, observer, &ctx.cache)
         })?;
         if let Some(e) = &f.error {
             total.stats.errors += 1;

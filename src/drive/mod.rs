@@ -191,14 +191,17 @@ impl<R: Read> Read for Waiting<R> {
 /// Hands a part of the input's results to the observer and merges it into the total: events
 /// first, then the deltas the merge caused.
 fn deliver(
-    part: Collector,
+    mut part: Collector,
     total: &mut Aggregation,
     observer: &mut dyn Observer,
+    cache: &EventCache,
 ) -> io::Result<()> {
-    if let Some(events) = &part.events {
+    if let Some(events) = part.events.take() {
         if !events.is_empty() {
-            observer.matched(events)?;
+            observer.matched(&events)?;
         }
+        // Dropped by a scanning thread: see `EventCache::bury`.
+        cache.bury(events);
     }
     let deltas = total.merge(part.agg);
     total.seal();
@@ -222,6 +225,7 @@ fn scan_parallel(
 ) -> (Collector, u64) {
     let bounds = chunk_bounds(buf, chunk);
     let scan = |s: usize, e: usize, first: u64| {
+        ctx.cache.sweep();
         let mut c = Collector::new(ctx.opts.events)
             .with_raw(ctx.opts.raw)
             .with_cache(&ctx.cache);
