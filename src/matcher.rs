@@ -400,17 +400,21 @@ impl Matcher {
     /// The values captured from a failing line: the winning rules' regex groups, then every
     /// `[[value]]` regex, first capture of a name wins.
     pub fn capture(&self, failure: &Failure, text: &str, into: &mut BTreeMap<String, String>) {
-        self.capture_all(&[(failure, text)], std::slice::from_mut(into));
+        let secret = crate::mask::hinted(text);
+        self.capture_all(&[(failure, text, secret)], std::slice::from_mut(into));
     }
 
     /// [`Matcher::capture`] for many lines, `into[i]` for `lines[i]`: each regex runs over all the
     /// lines before the next one does, which keeps its caches warm (a line at a time, between
-    /// the decoding and classifying of the lines around it, costs twice as much).
-    pub fn capture_all(&self, lines: &[(&Failure, &str)], into: &mut [BTreeMap<String, String>]) {
-        // Whether a line could hold a secret: if not, neither can a value cut from it, and
-        // masking its values would only search them for hint words again.
-        let secret: Vec<bool> = lines.iter().map(|(_, t)| crate::mask::hinted(t)).collect();
-        for ((&(failure, text), into), &secret) in lines.iter().zip(&mut *into).zip(&secret) {
+    /// the decoding and classifying of the lines around it, costs twice as much). A line comes
+    /// with whether it could hold a secret ([`crate::mask::hinted`]): if not, neither can a value
+    /// cut from it, and its values are not searched for hint words again.
+    pub fn capture_all(
+        &self,
+        lines: &[(&Failure, &str, bool)],
+        into: &mut [BTreeMap<String, String>],
+    ) {
+        for (&(failure, text, secret), into) in lines.iter().zip(&mut *into) {
             let rules = [Some(failure.rule), failure.cause_rule];
             for re in rules
                 .iter()
@@ -424,7 +428,7 @@ impl Matcher {
         }
         for (v, needles) in self.set.values.iter().zip(&self.value_needles) {
             let mut locs = None;
-            for ((&(_, text), into), &secret) in lines.iter().zip(&mut *into).zip(&secret) {
+            for (&(_, text, secret), into) in lines.iter().zip(&mut *into) {
                 if !has_all(&v.regex, into)
                     && needles
                         .iter()

@@ -45,12 +45,20 @@ pub struct EventLine {
     unmasked: Option<Box<str>>,
     /// The [`EventCache`] shard of the thread that made it: the thread whose memory it is.
     shard: usize,
+    /// Whether the text as read could hold a secret ([`crate::mask::hinted`]).
+    secret: bool,
 }
 
 impl EventLine {
     /// A line of `failure` whose text as read is `text`; its values are captured later.
     pub fn new(failure: Failure, text: &str) -> EventLine {
-        let (text, unmasked) = match crate::mask::mask(text) {
+        let secret = crate::mask::hinted(text);
+        let masked = if secret {
+            crate::mask::mask(text)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
+        let (text, unmasked) = match masked {
             std::borrow::Cow::Borrowed(_) => (text.into(), None),
             std::borrow::Cow::Owned(masked) => (masked.into(), Some(text.into())),
         };
@@ -61,6 +69,7 @@ impl EventLine {
             rendered: OnceLock::new(),
             unmasked,
             shard: 0,
+            secret,
         }
     }
 
@@ -327,7 +336,10 @@ impl Consumer for Collector {
         todo.retain(|line| line.captured.get().is_none());
         todo.sort_by_key(Arc::as_ptr);
         todo.dedup_by_key(|line| Arc::as_ptr(line));
-        let lines: Vec<(&Failure, &str)> = todo.iter().map(|l| (&l.failure, l.read())).collect();
+        let lines: Vec<(&Failure, &str, bool)> = todo
+            .iter()
+            .map(|l| (&l.failure, l.read(), l.secret))
+            .collect();
         let mut values = vec![BTreeMap::new(); lines.len()];
         matcher.capture_all(&lines, &mut values);
         for (line, values) in todo.iter().zip(values) {
