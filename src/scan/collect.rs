@@ -386,6 +386,17 @@ mod tests {
         f
     }
 
+    /// A verdict for lines made by hand, not classified.
+    fn a_failure() -> Failure {
+        Failure {
+            rule: 1,
+            component: Component::Cluster,
+            cause_rule: None,
+            fix: None,
+            severity: crate::rules::Severity::Error,
+        }
+    }
+
     const REFUSED: &str = r#"error making http request: Get "https://es01:9200/": dial tcp 10.0.0.5:9200: connect: connection refused"#;
     const TIMEOUT: &str = r#"error making http request: Get "https://es02:9201/": dial tcp 10.0.0.6:9201: i/o timeout"#;
 
@@ -479,13 +490,7 @@ mod tests {
             .unwrap();
         // Shard 0 for this thread, shard 1 for the pool's.
         let cache = pool.install(EventCache::default);
-        let f = Failure {
-            rule: 1,
-            component: Component::Cluster,
-            cause_rule: None,
-            fix: None,
-            severity: crate::rules::Severity::Error,
-        };
+        let f = a_failure();
         let event = |line: Arc<EventLine>| MatchEvent {
             at: Pos {
                 source: crate::findings::Source::new("t", 0),
@@ -523,13 +528,7 @@ mod tests {
     #[test]
     fn the_cache_stays_bounded_and_keeps_the_lines_in_use() {
         let cache = EventCache::default();
-        let f = Failure {
-            rule: 1,
-            component: Component::Cluster,
-            cause_rule: None,
-            fix: None,
-            severity: crate::rules::Severity::Error,
-        };
+        let f = a_failure();
         let made = Cell::new(0);
         let line = |text: &str| {
             cache.get_or_make(&f, text, || {
