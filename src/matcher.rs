@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 pub mod prefilter;
+mod values;
 
 #[cfg(test)]
 mod corpus;
@@ -14,6 +15,7 @@ mod corpus;
 use memchr::memmem;
 
 use self::prefilter::Prefilter;
+use self::values::{capture_missing, has_all, Values};
 
 use crate::record::{Level, Record};
 use crate::rules::{Component, RuleKind, RuleSet, Severity};
@@ -105,9 +107,8 @@ pub struct Matcher {
     /// For each anchor: the component, if every rule of the anchor is a plain success rule of it
     /// (no regex, no `unless`), so a line holding only such anchors needs no decoding.
     anchor_success: Vec<Option<Component>>,
-    /// For each `[[value]]` regex, what every match of it holds (see [`required_literals`]): a
-    /// line without one literal of each group is not searched with the regex.
-    value_needles: Vec<Vec<Vec<memmem::Finder<'static>>>>,
+    /// The `[[value]]` regexes, compiled for capturing.
+    values: Values,
 }
 
 impl Matcher {
@@ -196,23 +197,9 @@ impl Matcher {
                 ignore.push(memmem::Finder::new(anchor.as_bytes()).into_owned());
             }
         }
-        let value_needles = set
-            .values
-            .iter()
-            .map(|v| {
-                required_literals(v.regex.as_str())
-                    .iter()
-                    .map(|group| {
-                        group
-                            .iter()
-                            .map(|l| memmem::Finder::new(l).into_owned())
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect();
+        let values = Values::new(&set.values);
         Matcher {
-            value_needles,
+            values,
             ignore,
             scan_anchors,
             anchor_success,
@@ -426,108 +413,11 @@ impl Matcher {
                 }
             }
         }
-        for (v, needles) in self.set.values.iter().zip(&self.value_needles) {
-            let mut locs = None;
-            for (&(_, text, secret), into) in lines.iter().zip(&mut *into) {
-                if !has_all(&v.regex, into)
-                    && needles
-                        .iter()
-                        .all(|group| group.iter().any(|n| n.find(text.as_bytes()).is_some()))
-                {
-                    capture_missing(&v.regex, text, secret, into, &mut locs);
-                }
-            }
-        }
-    }
-}
-
-/// What every match of `pattern` contains, as groups of literals (three bytes or more): each
-/// match holds at least one literal of every group. A group of one literal comes from a run of
-/// literals in the pattern's top-level sequence (looking through capture groups); a group of
-/// several from an alternation whose every branch requires one (`(?:Get|Head) `). Groups of one
-/// literal come first, longest first.
-fn required_literals(pattern: &str) -> Vec<Vec<Vec<u8>>> {
-    use regex_syntax::hir::{Hir, HirKind};
-    fn walk(hir: &Hir, found: &mut Vec<Vec<Vec<u8>>>) {
-        match hir.kind() {
-            HirKind::Capture(c) => walk(&c.sub, found),
-            HirKind::Literal(l) => found.push(vec![l.0.to_vec()]),
-            HirKind::Concat(items) => {
-                let mut run: Vec<u8> = Vec::new();
-                for item in items {
-                    match item.kind() {
-                        HirKind::Literal(l) => run.extend_from_slice(&l.0),
-                        _ => {
-                            found.push(vec![std::mem::take(&mut run)]);
-                            walk(item, found);
-                        }
-                    }
-                }
-                found.push(vec![run]);
-            }
-            HirKind::Alternation(branches) => {
-                // Each branch's best requirement (its longest single literal, or else its
-                // smallest group); the branches' together are one group.
-                let mut group = Vec::new();
-                for branch in branches {
-                    let mut own = Vec::new();
-                    walk(branch, &mut own);
-                    own.retain(|g| g.iter().all(|l| l.len() >= 3));
-                    own.sort_by_key(|g| (g.len(), std::cmp::Reverse(g[0].len())));
-                    match own.into_iter().next() {
-                        Some(best) => group.extend(best),
-                        None => return,
-                    }
-                }
-                found.push(group);
-            }
-            _ => {}
-        }
-    }
-    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    walk(&hir, &mut found);
-    found.retain(|g| !g.is_empty() && g.iter().all(|l| l.len() >= 3));
-    found.sort_by_key(|g| (g.len(), std::cmp::Reverse(g[0].len())));
-    found.dedup();
-    found
-}
-
-/// Whether `into` already holds every value `re` captures (then it need not run).
-fn has_all(re: &regex::Regex, into: &BTreeMap<String, String>) -> bool {
-    re.capture_names().flatten().all(|n| into.contains_key(n))
-}
-
-/// Adds the named groups of `re`'s first match in `text` that `into` lacks, secrets masked if
-/// the text could hold one (`secret`: [`crate::mask::hinted`]). `locs` is room for the match's
-/// groups, made by `re` on first use and reused by the next calls with the same `re`.
-fn capture_missing(
-    re: &regex::Regex,
-    text: &str,
-    secret: bool,
-    into: &mut BTreeMap<String, String>,
-    locs: &mut Option<regex::CaptureLocations>,
-) {
-    let locs = locs.get_or_insert_with(|| re.capture_locations());
-    if re.captures_read(locs, text).is_none() {
-        return;
-    }
-    for (i, name) in re.capture_names().enumerate() {
-        let (Some(name), Some((start, end))) = (name, locs.get(i)) else {
-            continue;
-        };
-        if start < end && !into.contains_key(name) {
-            let value = &text[start..end];
-            // Values end up in reports and check commands: no secret may ride along.
-            let value = if secret {
-                crate::mask::mask(value).into_owned()
-            } else {
-                value.to_owned()
-            };
-            into.insert(name.to_string(), value);
-        }
+        let lines: Vec<(&str, bool)> = lines
+            .iter()
+            .map(|&(_, text, secret)| (text, secret))
+            .collect();
+        self.values.capture(&lines, into);
     }
 }
 
@@ -747,7 +637,7 @@ pub(crate) fn component_from_evidence(text: &str) -> Component {
 
 #[cfg(test)]
 mod needle_tests {
-    use super::required_literals;
+    use super::values::required_literals;
 
     fn required_literal(p: &str) -> Option<Vec<u8>> {
         required_literals(p)

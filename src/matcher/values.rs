@@ -1,0 +1,601 @@
+//! Cutting values out of failing lines with the rule set's `[[value]]` regexes. A regex runs only
+//! on a line that holds the literals every match of it holds ([`required_literals`]), each looked
+//! for once a line whatever the number of regexes that need it. Every built-in value regex but one
+//! begins with one of a few literals (`http`, `Get `, `proxyconnect tcp: `, …) and is one-pass:
+//! its one-pass DFA runs anchored at the places those literals occur, earliest first. That finds
+//! the match an unanchored search finds (the leftmost one begins at one of those places) without
+//! the forward and reverse DFA passes an unanchored capture search makes before its capture
+//! engine runs (a third of the cost of capturing a storm's values). Other regexes keep the
+//! unanchored search, from the first place a match can begin.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use memchr::memmem;
+use regex_automata::dfa::onepass;
+use regex_automata::util::captures::Captures;
+use regex_automata::{Anchored, Input};
+
+use crate::rules::ValueRule;
+
+/// The shortest literal worth starting a regex at: shorter ones occur all over a line.
+const MIN_START: usize = 3;
+/// The most literals a regex is tried at the places of.
+const MAX_STARTS: usize = 16;
+
+/// The `[[value]]` regexes, compiled for capturing.
+#[derive(Debug)]
+pub(crate) struct Values {
+    regexes: Vec<Value>,
+    /// Every name a value regex captures: while a line is captured, a value is known by its
+    /// place here.
+    names: Vec<String>,
+    /// The literals the regexes need (every match holds one of a group) or start with, each
+    /// searched for at most once in a line whatever the number of regexes that ask.
+    literals: Vec<memmem::Finder<'static>>,
+}
+
+#[derive(Debug)]
+struct Value {
+    /// The regex, as the rule set has it.
+    regex: regex::Regex,
+    /// Its named groups: (group index, name id).
+    groups: Vec<(usize, usize)>,
+    /// For each group of literals every match holds one of, the group as literal ids.
+    needles: Vec<Vec<usize>>,
+    /// Literals every match begins with one of (ids), if the regex has a few of them: the
+    /// places it is tried at. Empty if a match can begin anywhere.
+    starts: Vec<usize>,
+    /// With `starts`, its one-pass DFA, run anchored at each place earliest first. Compiled on
+    /// first use (a run that captures nothing does not pay for it); `None` if the regex is not
+    /// one-pass (it is searched unanchored from the first place).
+    one_pass: OnceLock<Option<onepass::DFA>>,
+}
+
+/// Not searched for yet, in [`Line::first`].
+const UNKNOWN: usize = usize::MAX;
+/// Not in the line, in [`Line::first`].
+const ABSENT: usize = usize::MAX - 1;
+
+/// What is known of one line while it is captured.
+struct Line<'a> {
+    text: &'a str,
+    /// For each literal, where it first occurs, [`ABSENT`], or [`UNKNOWN`].
+    first: &'a mut [usize],
+    /// For each name id, where its value is in the text, once a regex has found it.
+    found: &'a mut [Option<(usize, usize)>],
+}
+
+impl Line<'_> {
+    /// Where literal `l` first occurs, if it does.
+    fn first(&mut self, literals: &[memmem::Finder<'_>], l: usize) -> Option<usize> {
+        if self.first[l] == UNKNOWN {
+            self.first[l] = literals[l].find(self.text.as_bytes()).unwrap_or(ABSENT);
+        }
+        (self.first[l] != ABSENT).then_some(self.first[l])
+    }
+
+    /// Keeps the named groups of a match of `v` that are not found yet; `span(g)` is where group
+    /// `g` matched, if it did. An empty group is not a value.
+    fn keep(&mut self, v: &Value, span: impl Fn(usize) -> Option<(usize, usize)>) {
+        for &(g, id) in &v.groups {
+            if self.found[id].is_none() {
+                self.found[id] = span(g).filter(|(start, end)| start < end);
+            }
+        }
+    }
+}
+
+impl Values {
+    /// Compiles the value regexes of a rule set.
+    pub(crate) fn new(values: &[ValueRule]) -> Values {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut id = |l: &[u8]| match literals.iter().position(|k| k == l) {
+            Some(i) => i,
+            None => {
+                literals.push(l.to_vec());
+                literals.len() - 1
+            }
+        };
+        let mut names: Vec<String> = Vec::new();
+        let mut regexes = Vec::with_capacity(values.len());
+        for v in values {
+            let required = required_literals(v.regex.as_str());
+            let starts = match starting_literals(v.regex.as_str()) {
+                Some(starting) => {
+                    // A group of needed literals that each starting one begins with gives the
+                    // places as well: its literals are searched for anyway.
+                    let group = required.iter().find(|group| {
+                        group.len() <= MAX_STARTS
+                            && starting
+                                .iter()
+                                .all(|s| group.iter().any(|l| s.starts_with(l)))
+                    });
+                    group.unwrap_or(&starting).iter().map(|l| id(l)).collect()
+                }
+                None => Vec::new(),
+            };
+            let needles = required
+                .iter()
+                .map(|group| group.iter().map(|l| id(l)).collect())
+                .collect();
+            let groups = v
+                .regex
+                .capture_names()
+                .enumerate()
+                .filter_map(|(g, name)| {
+                    let name = name?;
+                    let id = names.iter().position(|n| n == name).unwrap_or_else(|| {
+                        names.push(name.to_string());
+                        names.len() - 1
+                    });
+                    Some((g, id))
+                })
+                .collect();
+            regexes.push(Value {
+                regex: v.regex.clone(),
+                groups,
+                needles,
+                starts,
+                one_pass: OnceLock::new(),
+            });
+        }
+        Values {
+            regexes,
+            names,
+            literals: literals
+                .iter()
+                .map(|l| memmem::Finder::new(l).into_owned())
+                .collect(),
+        }
+    }
+
+    /// Adds to `into[i]` the values of every regex in turn that `lines[i]` (its text, and whether
+    /// it could hold a secret) has and `into[i]` lacks: the first value of a name wins. Each
+    /// regex runs over all the lines before the next one does, which keeps its caches warm.
+    pub(crate) fn capture(&self, lines: &[(&str, bool)], into: &mut [BTreeMap<String, String>]) {
+        // A row of each for every line (one at least, so that there is a row).
+        let (literals, names) = (self.literals.len().max(1), self.names.len().max(1));
+        let mut first = vec![UNKNOWN; lines.len() * literals];
+        let mut found = vec![None; lines.len() * names];
+        // A value known already counts as found (it is not replaced).
+        for (into, found) in into.iter().zip(found.chunks_mut(names)) {
+            if !into.is_empty() {
+                for (name, found) in self.names.iter().zip(found) {
+                    if into.contains_key(name) {
+                        *found = Some((0, 0));
+                    }
+                }
+            }
+        }
+        for v in &self.regexes {
+            let mut locs = None;
+            let mut anchored = None;
+            let state = first.chunks_mut(literals).zip(found.chunks_mut(names));
+            for (&(text, _), (first, found)) in lines.iter().zip(state) {
+                let mut line = Line { text, first, found };
+                if v.groups.iter().all(|&(_, id)| line.found[id].is_some())
+                    || !v.needles.iter().all(|group| {
+                        group
+                            .iter()
+                            .any(|&l| line.first(&self.literals, l).is_some())
+                    })
+                {
+                    continue;
+                }
+                let one_pass = match v.starts.is_empty() {
+                    true => None,
+                    false => v
+                        .one_pass
+                        .get_or_init(|| onepass::DFA::new(v.regex.as_str()).ok())
+                        .as_ref(),
+                };
+                if let Some(engine) = one_pass {
+                    let (cache, caps) = anchored
+                        .get_or_insert_with(|| (engine.create_cache(), engine.create_captures()));
+                    if self.anchored(engine, cache, caps, &v.starts, &mut line) {
+                        line.keep(v, |g| caps.get_group(g).map(|s| (s.start, s.end)));
+                    }
+                    continue;
+                }
+                // No match begins before the first place of a starting literal.
+                let from = match v.starts.is_empty() {
+                    true => Some(0),
+                    false => v
+                        .starts
+                        .iter()
+                        .filter_map(|&l| line.first(&self.literals, l))
+                        .min(),
+                };
+                let locs = locs.get_or_insert_with(|| v.regex.capture_locations());
+                if let Some(from) = from {
+                    if v.regex.captures_read_at(locs, text, from).is_some() {
+                        line.keep(v, |g| locs.get(g));
+                    }
+                }
+            }
+        }
+        for ((&(text, secret), into), found) in lines.iter().zip(into).zip(found.chunks(names)) {
+            for (name, &span) in self.names.iter().zip(found) {
+                if let Some((start, end)) = span.filter(|(start, end)| start < end) {
+                    if !into.contains_key(name) {
+                        into.insert(name.clone(), value(&text[start..end], secret));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `engine` anchored at each place in the line where one of the literals `starts`
+    /// begins, earliest first, until it matches (`caps` holds the match): the leftmost match.
+    fn anchored(
+        &self,
+        engine: &onepass::DFA,
+        cache: &mut onepass::Cache,
+        caps: &mut Captures,
+        starts: &[usize],
+        line: &mut Line<'_>,
+    ) -> bool {
+        // The next place of each literal, from the last one tried on.
+        let mut next = [None; MAX_STARTS];
+        for (next, &l) in next.iter_mut().zip(starts) {
+            *next = line.first(&self.literals, l);
+        }
+        while let Some((k, at)) = next[..starts.len()]
+            .iter()
+            .enumerate()
+            .filter_map(|(k, at)| at.map(|at| (k, at)))
+            .min_by_key(|&(_, at)| at)
+        {
+            let input = Input::new(line.text).range(at..).anchored(Anchored::Yes);
+            if engine.try_search(cache, &input, caps).is_ok() && caps.is_match() {
+                return true;
+            }
+            next[k] = self.literals[starts[k]]
+                .find(&line.text.as_bytes()[at + 1..])
+                .map(|i| at + 1 + i);
+        }
+        false
+    }
+}
+
+/// A value cut from a line: values end up in reports and check commands, so no secret may ride
+/// along. `secret`: whether the line could hold one ([`crate::mask::hinted`]).
+fn value(cut: &str, secret: bool) -> String {
+    if secret {
+        crate::mask::mask(cut).into_owned()
+    } else {
+        cut.to_owned()
+    }
+}
+
+/// The literals every match of `pattern` begins with, if there are a few ([`MAX_STARTS`]) and
+/// none is shorter than [`MIN_START`].
+fn starting_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let found = seq.literals()?;
+    if found.is_empty() || found.len() > MAX_STARTS {
+        return None;
+    }
+    let mut starts: Vec<Vec<u8>> = Vec::new();
+    for l in found {
+        if l.as_bytes().len() < MIN_START {
+            return None;
+        }
+        starts.push(l.as_bytes().to_vec());
+    }
+    Some(prefix_free(starts))
+}
+
+/// `literals` without duplicates and without any that another one begins: the places the
+/// longer one occurs are places the shorter one occurs.
+fn prefix_free(mut literals: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    // Sorted, a literal comes right after the ones it begins with.
+    literals.sort();
+    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(literals.len());
+    for l in literals {
+        if !kept.last().is_some_and(|k| l.starts_with(k)) {
+            kept.push(l);
+        }
+    }
+    kept
+}
+
+/// What every match of `pattern` contains, as groups of literals (three bytes or more): each
+/// match holds at least one literal of every group. A group of one literal comes from a run of
+/// literals in the pattern's top-level sequence (looking through capture groups); a group of
+/// several from an alternation whose every branch requires one (`(?:Get|Head) `). Groups of one
+/// literal come first, longest first.
+pub(super) fn required_literals(pattern: &str) -> Vec<Vec<Vec<u8>>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn walk(hir: &Hir, found: &mut Vec<Vec<Vec<u8>>>) {
+        match hir.kind() {
+            HirKind::Capture(c) => walk(&c.sub, found),
+            HirKind::Literal(l) => found.push(vec![l.0.to_vec()]),
+            HirKind::Concat(items) => {
+                let mut run: Vec<u8> = Vec::new();
+                for item in items {
+                    match item.kind() {
+                        HirKind::Literal(l) => run.extend_from_slice(&l.0),
+                        _ => {
+                            found.push(vec![std::mem::take(&mut run)]);
+                            walk(item, found);
+                        }
+                    }
+                }
+                found.push(vec![run]);
+            }
+            HirKind::Alternation(branches) => {
+                // Each branch's best requirement (its longest single literal, or else its
+                // smallest group); the branches' together are one group.
+                let mut group = Vec::new();
+                for branch in branches {
+                    let mut own = Vec::new();
+                    walk(branch, &mut own);
+                    own.retain(|g| g.iter().all(|l| l.len() >= 3));
+                    own.sort_by_key(|g| (g.len(), std::cmp::Reverse(g[0].len())));
+                    match own.into_iter().next() {
+                        Some(best) => group.extend(best),
+                        None => return,
+                    }
+                }
+                found.push(group);
+            }
+            _ => {}
+        }
+    }
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    walk(&hir, &mut found);
+    found.retain(|g| !g.is_empty() && g.iter().all(|l| l.len() >= 3));
+    found.sort_by_key(|g| (g.len(), std::cmp::Reverse(g[0].len())));
+    found.dedup();
+    found
+}
+
+/// Whether `into` already holds every value `re` captures (then it need not run).
+pub(super) fn has_all(re: &regex::Regex, into: &BTreeMap<String, String>) -> bool {
+    re.capture_names().flatten().all(|n| into.contains_key(n))
+}
+
+/// Adds the named groups of `re`'s first match in `text` that `into` lacks, secrets masked if
+/// the text could hold one (`secret`: [`crate::mask::hinted`]). `locs` is room for the match's
+/// groups, made by `re` on first use and reused by the next calls with the same `re`.
+pub(super) fn capture_missing(
+    re: &regex::Regex,
+    text: &str,
+    secret: bool,
+    into: &mut BTreeMap<String, String>,
+    locs: &mut Option<regex::CaptureLocations>,
+) {
+    let locs = locs.get_or_insert_with(|| re.capture_locations());
+    if re.captures_read(locs, text).is_some() {
+        insert(re, text, secret, into, |g| locs.get(g));
+    }
+}
+
+/// Adds the named groups of a match of `re` in `text` that `into` lacks; `span(i)` is where group
+/// `i` matched, if it did.
+fn insert(
+    re: &regex::Regex,
+    text: &str,
+    secret: bool,
+    into: &mut BTreeMap<String, String>,
+    span: impl Fn(usize) -> Option<(usize, usize)>,
+) {
+    for (i, name) in re.capture_names().enumerate() {
+        let (Some(name), Some((start, end))) = (name, span(i)) else {
+            continue;
+        };
+        if start < end && !into.contains_key(name) {
+            into.insert(name.to_string(), value(&text[start..end], secret));
+        }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::rules::RuleSet;
+
+    /// What the values of `text` are by definition: each regex in turn, its first match, the
+    /// names `into` lacks; an empty group is no value.
+    fn by_definition(values: &[ValueRule], text: &str, into: &mut BTreeMap<String, String>) {
+        for v in values {
+            let Some(caps) = v.regex.captures(text) else {
+                continue;
+            };
+            for name in v.regex.capture_names().flatten() {
+                if let Some(m) = caps.name(name).filter(|m| !m.is_empty()) {
+                    into.entry(name.to_string())
+                        .or_insert_with(|| m.as_str().to_string());
+                }
+            }
+        }
+    }
+
+    /// The texts of the built-in rules' examples, decoded.
+    fn example_texts(set: &RuleSet) -> Vec<String> {
+        set.rules
+            .iter()
+            .flat_map(|r| &r.examples)
+            .map(|e| crate::record::decode(e.as_bytes()).text.into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_built_in_regexes_begin_with_their_literals_and_most_run_anchored() {
+        let set = RuleSet::builtin().unwrap();
+        let texts = example_texts(&set);
+        let mut matched = 0;
+        for v in &set.values {
+            let starts = starting_literals(v.regex.as_str())
+                .unwrap_or_else(|| panic!("{} begins anywhere", v.regex.as_str()));
+            for text in &texts {
+                if let Some(m) = v.regex.find(text) {
+                    matched += 1;
+                    assert!(
+                        starts
+                            .iter()
+                            .any(|s| text.as_bytes()[m.start()..].starts_with(s)),
+                        "{} matched {:?}, which begins with none of its literals",
+                        v.regex.as_str(),
+                        m.as_str()
+                    );
+                }
+            }
+        }
+        assert!(matched > 50, "only {matched} matches in the examples");
+        // All but the cluster URL's (a user before `@` is told from a host only at the `@`) and
+        // the minimum version's are one-pass.
+        let one_pass = set
+            .values
+            .iter()
+            .filter(|v| onepass::DFA::new(v.regex.as_str()).is_ok())
+            .count();
+        assert_eq!(one_pass, set.values.len() - 2);
+    }
+
+    #[test]
+    fn starting_literals_are_prefix_free_and_long_enough() {
+        assert_eq!(
+            starting_literals(r"(?:Get|Head) (?P<u>https?://\S+)").unwrap(),
+            [
+                b"Get http://".to_vec(),
+                b"Get https://".to_vec(),
+                b"Head http://".to_vec(),
+                b"Head https://".to_vec()
+            ]
+        );
+        // `abc` begins wherever `abcdef` and `abcf` do.
+        assert_eq!(
+            starting_literals(r"abc(?:de)?f|abc").unwrap(),
+            [b"abc".to_vec()]
+        );
+        // Too short, anywhere, or too many to be worth it.
+        assert_eq!(starting_literals(r"ab(?P<x>\d+)"), None);
+        assert_eq!(starting_literals(r"(?P<x>\w+)=1"), None);
+        assert_eq!(starting_literals(r"(?i)version (?P<v>\d+)"), None);
+    }
+
+    #[test]
+    fn values_of_the_examples_are_the_values_by_definition() {
+        let set = RuleSet::builtin().unwrap();
+        let values = Values::new(&set.values);
+        let texts = example_texts(&set);
+        let lines: Vec<(&str, bool)> = texts.iter().map(|t| (t.as_str(), false)).collect();
+        let mut got = vec![BTreeMap::new(); lines.len()];
+        values.capture(&lines, &mut got);
+        let mut some = 0;
+        for (text, got) in texts.iter().zip(&got) {
+            let mut want = BTreeMap::new();
+            by_definition(&set.values, text, &mut want);
+            assert_eq!(got, &want, "{text}");
+            some += usize::from(!want.is_empty());
+        }
+        assert!(some > 30, "only {some} examples have values");
+    }
+
+    #[test]
+    fn regexes_that_begin_anywhere_or_are_not_one_pass_are_searched_unanchored() {
+        let set = RuleSet::parse(
+            "t.toml",
+            r#"
+[[value]]
+regex = '(?P<key>[a-z]+)=(?P<n>\d+)'
+[[value]]
+regex = 'at (?P<user>[^@ ]*@)?(?P<host>[^@ ]+)'
+[[value]]
+regex = 'xyz(?P<empty>q*)(?P<tail>z+)'
+"#,
+        )
+        .unwrap();
+        let values = Values::new(&set.values);
+        assert!(values.regexes[0].starts.is_empty());
+        assert!(!values.regexes[1].starts.is_empty());
+        let texts = [
+            "a=1 at me@host b=2",
+            "nothing here",
+            "at host at u@h xyzzz",
+            "xyz at @ =3 n=44",
+            "",
+        ];
+        let lines: Vec<(&str, bool)> = texts.iter().map(|t| (*t, false)).collect();
+        let mut got = vec![BTreeMap::new(); lines.len()];
+        // A value known already stays.
+        got[0].insert("host".to_string(), "known".to_string());
+        values.capture(&lines, &mut got);
+        for (i, text) in texts.iter().enumerate() {
+            let mut want = BTreeMap::new();
+            if i == 0 {
+                want.insert("host".to_string(), "known".to_string());
+            }
+            by_definition(&set.values, text, &mut want);
+            assert_eq!(got[i], want, "{text}");
+        }
+        assert_eq!(got[0]["user"], "me@");
+        assert_eq!(got[2]["host"], "host");
+        assert!(!got[2].contains_key("empty"));
+        assert_eq!(got[2]["tail"], "zz");
+    }
+
+    /// Pieces that make the value regexes match, nearly match, or match twice.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("Get \"https://es01:9200/\"".to_string()),
+            Just("Head \"http://u:p@es:9243/_x\"".to_string()),
+            Just("Get \"http".to_string()),
+            Just("https://otel-auto-ops.us-east-1.aws.svc.elastic.cloud/v1/logs".to_string()),
+            Just("http://otel-auto-ops.".to_string()),
+            Just("https://api.elastic-cloud.com/api/v1/cloud-connected".to_string()),
+            Just("proxyconnect tcp: dial tcp 10.0.0.8:3128".to_string()),
+            Just("proxyconnect tcp: dial tcp: lookup proxy".to_string()),
+            Just("HTTP Status Code 503".to_string()),
+            Just("http error! Code: 40".to_string()),
+            Just("version 7.10.2 is less than the minimum required version 7.17.0".to_string()),
+            Just("from cluster, nodes_stats metricset".to_string()),
+            Just("license type is not supported: basic".to_string()),
+            Just(":9200".to_string()),
+            Just("@".to_string()),
+            "[ -~]{0,12}",
+            "\\PC{0,4}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn values_are_the_values_by_definition(
+            texts in proptest::collection::vec(proptest::collection::vec(piece(), 0..6), 1..5),
+            known in proptest::option::of("(es_host|status|proxy|otel_url)"),
+        ) {
+            static BUILT_IN: std::sync::LazyLock<(RuleSet, Values)> = std::sync::LazyLock::new(|| {
+                let set = RuleSet::builtin().unwrap();
+                let values = Values::new(&set.values);
+                (set, values)
+            });
+            let (set, values) = &*BUILT_IN;
+            let texts: Vec<String> = texts.iter().map(|pieces| pieces.concat()).collect();
+            let lines: Vec<(&str, bool)> = texts.iter().map(|t| (t.as_str(), false)).collect();
+            let mut got = vec![BTreeMap::new(); lines.len()];
+            if let Some(known) = &known {
+                got[0].insert(known.clone(), "known".to_string());
+            }
+            values.capture(&lines, &mut got);
+            for (i, text) in texts.iter().enumerate() {
+                let mut want = BTreeMap::new();
+                if let (0, Some(known)) = (i, &known) {
+                    want.insert(known.clone(), "known".to_string());
+                }
+                by_definition(&set.values, text, &mut want);
+                prop_assert_eq!(&got[i], &want, "{:?}", text);
+            }
+        }
+    }
+}
