@@ -12,7 +12,8 @@ use std::sync::mpsc::{channel, Sender};
 use rayon::prelude::*;
 
 use super::{
-    deliver, fill, scan_parallel, scan_ready, Ctx, Progress, BLOCK, CHUNK, EVENT_CHUNK, MAX_CHUNK,
+    deliver, fill, scan_ordered, scan_parallel, scan_ready, Ctx, Progress, BLOCK, CHUNK,
+    EVENT_CHUNK, MAX_CHUNK,
 };
 use crate::findings::{Aggregation, Source};
 use crate::report::Observer;
@@ -185,32 +186,43 @@ impl FileVisitor<'_> {
     /// a named file's own bytes (each chunk scanned is then that much of the file read).
     fn scan_static(&mut self, bytes: &[u8], source: &Source, file: bool) {
         let ctx = self.ctx;
-        let threads = rayon::current_num_threads();
-        let (chunk, window) = if ctx.opts.events {
-            (EVENT_CHUNK, EVENT_CHUNK * threads * 2)
+        let progress = |n| {
+            (ctx.progress)(Progress::Scanned(n));
+            if file {
+                (ctx.progress)(Progress::Read(n));
+            }
+        };
+        if ctx.opts.events {
+            // Results go out chunk by chunk as soon as those before are done, at most a few
+            // chunks a thread ahead of the printing.
+            let bounds = crate::scan::chunk_bounds(bytes, EVENT_CHUNK);
+            let me = std::sync::Mutex::new(&mut *self);
+            scan_ordered(
+                ctx,
+                bytes,
+                source,
+                &bounds,
+                rayon::current_num_threads() * 2,
+                &progress,
+                &|mut part, newlines, size| {
+                    part.agg.stats.bytes = size;
+                    part.agg.stats.lines = newlines;
+                    me.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .emit(Msg::Part(Box::new(part)));
+                },
+            );
         } else {
             // Four chunks a thread balance the load; fewer, larger chunks keep the per-chunk work
             // (samples and captured values, merged away later) small.
+            let threads = rayon::current_num_threads();
             let chunk = (bytes.len() / (threads * 4)).clamp(CHUNK, MAX_CHUNK);
-            (chunk, usize::MAX)
-        };
-        let mut line = 1u64;
-        for (s, e) in crate::scan::chunk_bounds(bytes, window) {
-            if ctx.cancelled() {
-                break;
+            if !bytes.is_empty() && !ctx.cancelled() {
+                let (mut part, newlines) = scan_parallel(ctx, bytes, source, 1, chunk, &progress);
+                part.agg.stats.bytes = bytes.len() as u64;
+                part.agg.stats.lines = newlines;
+                self.emit(Msg::Part(Box::new(part)));
             }
-            let progress = |n| {
-                (ctx.progress)(Progress::Scanned(n));
-                if file {
-                    (ctx.progress)(Progress::Read(n));
-                }
-            };
-            let (mut part, newlines) =
-                scan_parallel(ctx, &bytes[s..e], source, line, chunk, &progress);
-            line += newlines;
-            part.agg.stats.bytes = (e - s) as u64;
-            part.agg.stats.lines = newlines;
-            self.emit(Msg::Part(Box::new(part)));
         }
         let unterminated = !bytes.is_empty() && !bytes.ends_with(b"\n");
         self.count(|agg| {

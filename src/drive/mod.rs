@@ -211,6 +211,42 @@ fn deliver(
     Ok(())
 }
 
+/// Scans `buf[s..e]`, a chunk of complete lines, numbering lines from `first`. Returns its
+/// results (counts included) and its newline count.
+fn scan_chunk(
+    ctx: &Ctx<'_>,
+    buf: &[u8],
+    (s, e): (usize, usize),
+    first: u64,
+    source: &Source,
+) -> (Collector, u64) {
+    ctx.cache.sweep();
+    let mut c = Collector::new(ctx.opts.events)
+        .with_raw(ctx.opts.raw)
+        .with_cache(&ctx.cache);
+    // A name of its own for each chunk: every failing line clones its source into the
+    // aggregation, and threads sharing one reference count would fight over its cache line.
+    let source = Source::new(&source.name, source.ord);
+    let counts = crate::scan::scan_block(
+        ctx.matcher,
+        &buf[s..e],
+        &source,
+        first,
+        &ctx.opts.scan,
+        &mut c,
+    );
+    counts.add_to(&mut c.agg);
+    (c, counts.newlines)
+}
+
+/// Moves a chunk's results, its lines numbered from 1, after the `lines_before` lines before it.
+fn shift(part: &mut Collector, lines_before: u64) {
+    part.agg.shift_lines(lines_before);
+    for e in part.events.iter_mut().flatten() {
+        e.at.line += lines_before;
+    }
+}
+
 /// Scans a buffer of complete lines in line-aligned chunks of about `chunk` bytes on the thread
 /// pool, numbering lines from `first_line`, and merges the chunks in input order: the result is
 /// the same as one sequential scan. Returns it with the buffer's newline count. `scanned` hears
@@ -225,24 +261,9 @@ fn scan_parallel(
 ) -> (Collector, u64) {
     let bounds = chunk_bounds(buf, chunk);
     let scan = |s: usize, e: usize, first: u64| {
-        ctx.cache.sweep();
-        let mut c = Collector::new(ctx.opts.events)
-            .with_raw(ctx.opts.raw)
-            .with_cache(&ctx.cache);
-        // A name of its own for each chunk: every failing line clones its source into the
-        // aggregation, and threads sharing one reference count would fight over its cache line.
-        let source = Source::new(&source.name, source.ord);
-        let counts = crate::scan::scan_block(
-            ctx.matcher,
-            &buf[s..e],
-            &source,
-            first,
-            &ctx.opts.scan,
-            &mut c,
-        );
-        counts.add_to(&mut c.agg);
+        let part = scan_chunk(ctx, buf, (s, e), first, source);
         scanned((e - s) as u64);
-        (c, counts.newlines)
+        part
     };
     if bounds.len() <= 1 {
         return scan(0, buf.len(), first_line);
@@ -251,17 +272,112 @@ fn scan_parallel(
     let mut total = Collector::new(ctx.opts.events).with_raw(ctx.opts.raw);
     let mut lines_before = first_line - 1;
     for (mut p, newlines) in parts {
-        p.agg.shift_lines(lines_before);
+        shift(&mut p, lines_before);
         if let (Some(all), Some(events)) = (&mut total.events, p.events) {
-            all.extend(events.into_iter().map(|mut e| {
-                e.at.line += lines_before;
-                e
-            }));
+            all.extend(events);
         }
         lines_before += newlines;
         total.agg.merge(p.agg);
     }
     (total, lines_before - (first_line - 1))
+}
+
+/// Where [`scan_ordered`] stands.
+struct Order {
+    /// The chunk whose results go out next.
+    next: usize,
+    /// Results done before those of the chunks ahead of them.
+    held: std::collections::BTreeMap<usize, (Collector, u64)>,
+    /// The lines of the chunks handed on.
+    lines_before: u64,
+    /// Stop: the run is cancelled, or a scanning thread panicked.
+    stop: bool,
+}
+
+/// Scans the line-aligned chunks `bounds` of `buf` on the thread pool, lines numbered from 1, and
+/// hands each chunk's results to `emit` (with its newline count and size) in input order as soon
+/// as it and every chunk before it are done. A thread takes the next chunk as soon as it is done
+/// with one (nobody waits for a batch of chunks to end, as a parallel iterator over a batch
+/// would), unless it would be `ahead` chunks past the oldest one not handed on: that bounds the
+/// results held. `scanned` hears of each chunk's size when it is done.
+fn scan_ordered(
+    ctx: &Ctx<'_>,
+    buf: &[u8],
+    source: &Source,
+    bounds: &[(usize, usize)],
+    ahead: usize,
+    scanned: &(dyn Fn(u64) + Sync),
+    emit: &(dyn Fn(Collector, u64, u64) + Sync),
+) {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::{Condvar, Mutex, MutexGuard};
+    fn lock(m: &Mutex<Order>) -> MutexGuard<'_, Order> {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Stops the other threads if this one unwinds: they would wait for its chunk forever.
+    struct StopOnPanic<'a>(&'a Mutex<Order>, &'a Condvar);
+    impl Drop for StopOnPanic<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                lock(self.0).stop = true;
+                self.1.notify_all();
+            }
+        }
+    }
+    let order = Mutex::new(Order {
+        next: 0,
+        held: std::collections::BTreeMap::new(),
+        lines_before: 0,
+        stop: false,
+    });
+    let room = Condvar::new();
+    let taken = AtomicUsize::new(0);
+    let work = || {
+        let _guard = StopOnPanic(&order, &room);
+        loop {
+            let i = taken.fetch_add(1, Ordering::Relaxed);
+            let Some(&(s, e)) = bounds.get(i) else {
+                break;
+            };
+            {
+                let mut o = lock(&order);
+                while i >= o.next + ahead && !o.stop {
+                    o = room.wait(o).unwrap_or_else(|e| e.into_inner());
+                }
+                if o.stop || ctx.cancelled() {
+                    // A chunk taken and left: the threads waiting for it must not wait.
+                    o.stop = true;
+                    room.notify_all();
+                    break;
+                }
+            }
+            let (part, newlines) = scan_chunk(ctx, buf, (s, e), 1, source);
+            scanned((e - s) as u64);
+            let mut o = lock(&order);
+            o.held.insert(i, (part, newlines));
+            let mut went = false;
+            while let Some((mut part, newlines)) = {
+                let next = o.next;
+                o.held.remove(&next)
+            } {
+                let (s, e) = bounds[o.next];
+                shift(&mut part, o.lines_before);
+                o.lines_before += newlines;
+                o.next += 1;
+                emit(part, newlines, (e - s) as u64);
+                went = true;
+            }
+            if went {
+                room.notify_all();
+            }
+        }
+    };
+    rayon::in_place_scope(|scope| {
+        for _ in 1..rayon::current_num_threads().min(bounds.len()) {
+            scope.spawn(|_| work());
+        }
+        work();
+    });
 }
 
 /// What filling a framer from a reader ended with.
@@ -377,6 +493,101 @@ mod tests {
                 assert_eq!(newlines, 48, "chunk size {chunk}");
                 assert_eq!(got.agg, want.agg, "chunk size {chunk}");
                 assert_eq!(got.events, want.events, "chunk size {chunk}");
+            }
+        });
+    }
+
+    /// Runs `f` on a pool of `threads` threads.
+    fn on_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(f)
+    }
+
+    /// What [`scan_ordered`] hands on, in the order it does: (chunk size, newlines, results).
+    fn ordered(
+        ctx: &Ctx<'_>,
+        buf: &[u8],
+        chunk: usize,
+        ahead: usize,
+    ) -> Vec<(u64, u64, Collector)> {
+        let bounds = chunk_bounds(buf, chunk);
+        let got = std::sync::Mutex::new(Vec::new());
+        scan_ordered(
+            ctx,
+            buf,
+            &Source::new("t", 0),
+            &bounds,
+            ahead,
+            &|_| {},
+            &|part, newlines, size| {
+                got.lock().unwrap().push((size, newlines, part));
+            },
+        );
+        got.into_inner().unwrap()
+    }
+
+    #[test]
+    fn ordered_scan_hands_chunks_on_in_input_order_as_one_sequential_scan() {
+        ctx_run(true, |ctx| {
+            let buf = corpus();
+            let want = whole(ctx, &buf);
+            for threads in [1, 2, 3, 5] {
+                for (chunk, ahead) in [(1, 1), (7, 2), (64, 1), (150, 4), (buf.len(), 2)] {
+                    let got = on_pool(threads, || ordered(ctx, &buf, chunk, ahead));
+                    let bounds = chunk_bounds(&buf, chunk);
+                    let sizes: Vec<u64> = got.iter().map(|(size, _, _)| *size).collect();
+                    let want_sizes: Vec<u64> = bounds.iter().map(|(s, e)| (e - s) as u64).collect();
+                    assert_eq!(sizes, want_sizes, "{threads} threads, chunk {chunk}");
+                    assert_eq!(got.iter().map(|(_, n, _)| n).sum::<u64>(), 48);
+                    let mut total = Collector::new(true);
+                    for (_, _, part) in got {
+                        total.events.as_mut().unwrap().extend(part.events.unwrap());
+                        total.agg.merge(part.agg);
+                    }
+                    assert_eq!(total.agg, want.agg, "{threads} threads, chunk {chunk}");
+                    assert_eq!(
+                        total.events, want.events,
+                        "{threads} threads, chunk {chunk}"
+                    );
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn a_cancelled_ordered_scan_stops_and_hands_on_only_a_prefix() {
+        ctx_run(true, |ctx| {
+            let buf = corpus().repeat(50);
+            let bounds = chunk_bounds(&buf, 100);
+            assert!(bounds.len() > 100);
+            for threads in [1, 2, 4] {
+                ctx.cancel.store(false, Ordering::Relaxed);
+                let handed = std::sync::atomic::AtomicUsize::new(0);
+                on_pool(threads, || {
+                    scan_ordered(
+                        ctx,
+                        &buf,
+                        &Source::new("t", 0),
+                        &bounds,
+                        2,
+                        &|_| {},
+                        &|_, _, _| {
+                            // The output is closed after the tenth chunk.
+                            if handed.fetch_add(1, Ordering::Relaxed) == 9 {
+                                ctx.cancel.store(true, Ordering::Relaxed);
+                            }
+                        },
+                    );
+                });
+                let handed = handed.into_inner();
+                // Each thread finishes the chunk it has, at most `ahead` past the last handed on.
+                assert!(
+                    (10..10 + 2 * threads + 2).contains(&handed),
+                    "{threads} threads: {handed}"
+                );
             }
         });
     }
