@@ -15,7 +15,8 @@ mod corpus;
 use memchr::memmem;
 
 use self::prefilter::Prefilter;
-use self::values::{capture_missing, has_all, Values};
+pub use self::values::Captured;
+use self::values::{Text, Values};
 
 use crate::record::{Level, Record};
 use crate::rules::{Component, RuleKind, RuleSet, Severity};
@@ -197,7 +198,13 @@ impl Matcher {
                 ignore.push(memmem::Finder::new(anchor.as_bytes()).into_owned());
             }
         }
-        let values = Values::new(&set.values);
+        let values = Values::new(
+            &set.values,
+            set.rules
+                .iter()
+                .filter_map(|r| r.regex.as_ref())
+                .flat_map(|p| values::group_names(p.as_str())),
+        );
         Matcher {
             values,
             ignore,
@@ -401,23 +408,26 @@ impl Matcher {
         lines: &[(&Failure, &str, bool)],
         into: &mut [BTreeMap<String, String>],
     ) {
-        for (&(failure, text, secret), into) in lines.iter().zip(&mut *into) {
-            let rules = [Some(failure.rule), failure.cause_rule];
-            for re in rules
-                .iter()
-                .flatten()
-                .filter_map(|&r| self.set.rules[r].regex.as_deref())
-            {
-                if !has_all(re, into) {
-                    capture_missing(re, text, secret, into, &mut None);
-                }
-            }
-        }
-        let lines: Vec<(&str, bool)> = lines
+        self.values.capture(&self.texts(lines), into);
+    }
+
+    /// [`Matcher::capture_all`], each line's values in one [`Captured`] (what a match event
+    /// carries).
+    pub fn captured(&self, lines: &[(&Failure, &str, bool)]) -> Vec<Captured> {
+        self.values.captured(&self.texts(lines))
+    }
+
+    /// The lines to capture from, with their rules' regexes.
+    fn texts<'a>(&'a self, lines: &[(&Failure, &'a str, bool)]) -> Vec<Text<'a>> {
+        let regex = |rule: Option<usize>| rule.and_then(|r| self.set.rules[r].regex.as_deref());
+        lines
             .iter()
-            .map(|&(_, text, secret)| (text, secret))
-            .collect();
-        self.values.capture(&lines, into);
+            .map(|&(failure, text, secret)| Text {
+                text,
+                secret,
+                rules: [regex(Some(failure.rule)), regex(failure.cause_rule)],
+            })
+            .collect()
     }
 }
 

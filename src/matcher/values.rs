@@ -27,9 +27,11 @@ const MAX_STARTS: usize = 16;
 #[derive(Debug)]
 pub(crate) struct Values {
     regexes: Vec<Value>,
-    /// Every name a value regex captures: while a line is captured, a value is known by its
-    /// place here.
-    names: Vec<String>,
+    /// Every name a value regex or a rule regex captures: while a line is captured, a value is
+    /// known by its place here.
+    names: Vec<&'static str>,
+    /// The name ids in the order of the names.
+    order: Vec<usize>,
     /// The literals the regexes need (every match holds one of a group) or start with, each
     /// searched for at most once in a line whatever the number of regexes that ask.
     literals: Vec<memmem::Finder<'static>>,
@@ -50,6 +52,106 @@ struct Value {
     /// first use (a run that captures nothing does not pay for it); `None` if the regex is not
     /// one-pass (it is searched unanchored from the first place).
     one_pass: OnceLock<Option<onepass::DFA>>,
+}
+
+/// A line to capture values from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Text<'a> {
+    /// The text as read.
+    pub text: &'a str,
+    /// Whether it could hold a secret ([`crate::mask::hinted`]): if not, neither can a value cut
+    /// from it, and its values are not searched for hint words again.
+    pub secret: bool,
+    /// The regexes of the rules that decided it (winning rule, cause rule), whose groups come
+    /// before the value regexes'.
+    pub rules: [Option<&'a regex::Regex>; 2],
+}
+
+/// The values captured from a line, by name (each name once, in the order of the names), secrets
+/// masked: what a match event carries. All of them in one buffer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    /// The values, one after the other.
+    text: Box<str>,
+    /// Each value's name and where it ends in `text`.
+    ends: Box<[(&'static str, usize)]>,
+}
+
+impl Captured {
+    /// The (name, value) pairs, in the order of the names.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|&(_, end)| end));
+        self.ends
+            .iter()
+            .zip(starts)
+            .map(|(&(name, end), start)| (name, &self.text[start..end]))
+    }
+
+    /// The value of `name`, if captured.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.iter().find(|&(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Whether nothing was captured.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The values as a map.
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        self.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+}
+
+impl std::ops::Index<&str> for Captured {
+    type Output = str;
+
+    /// The value of `name`; panics if there is none, as a map does.
+    fn index(&self, name: &str) -> &str {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no value {name:?} was captured"))
+    }
+}
+
+impl From<&BTreeMap<String, String>> for Captured {
+    fn from(map: &BTreeMap<String, String>) -> Captured {
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(map.len());
+        for (name, value) in map {
+            text.push_str(value);
+            ends.push((intern(name), text.len()));
+        }
+        Captured {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        }
+    }
+}
+
+/// The one copy of a value name the program keeps: names come from rule files, a few dozen at
+/// most, and values carry them by reference.
+pub(crate) fn intern(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    match names.get(name) {
+        Some(&kept) => kept,
+        None => {
+            let kept: &'static str = Box::leak(name.into());
+            names.insert(kept);
+            kept
+        }
+    }
+}
+
+/// The id of `name` in `names`, added if new.
+fn name_id(names: &mut Vec<&'static str>, name: &str) -> usize {
+    names.iter().position(|n| *n == name).unwrap_or_else(|| {
+        names.push(intern(name));
+        names.len() - 1
+    })
 }
 
 /// Not searched for yet, in [`Line::first`].
@@ -87,8 +189,8 @@ impl Line<'_> {
 }
 
 impl Values {
-    /// Compiles the value regexes of a rule set.
-    pub(crate) fn new(values: &[ValueRule]) -> Values {
+    /// Compiles the value regexes of a rule set; `more` are the names its rules' regexes capture.
+    pub(crate) fn new<'n>(values: &[ValueRule], more: impl IntoIterator<Item = &'n str>) -> Values {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut id = |l: &[u8]| match literals.iter().position(|k| k == l) {
             Some(i) => i,
@@ -97,7 +199,7 @@ impl Values {
                 literals.len() - 1
             }
         };
-        let mut names: Vec<String> = Vec::new();
+        let mut names: Vec<&'static str> = Vec::new();
         let mut regexes = Vec::with_capacity(values.len());
         for v in values {
             let required = required_literals(v.regex.as_str());
@@ -125,11 +227,7 @@ impl Values {
                 .enumerate()
                 .filter_map(|(g, name)| {
                     let name = name?;
-                    let id = names.iter().position(|n| n == name).unwrap_or_else(|| {
-                        names.push(name.to_string());
-                        names.len() - 1
-                    });
-                    Some((g, id))
+                    Some((g, name_id(&mut names, name)))
                 })
                 .collect();
             regexes.push(Value {
@@ -140,9 +238,15 @@ impl Values {
                 one_pass: OnceLock::new(),
             });
         }
+        for name in more {
+            name_id(&mut names, name);
+        }
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        order.sort_by_key(|&id| names[id]);
         Values {
             regexes,
             names,
+            order,
             literals: literals
                 .iter()
                 .map(|l| memmem::Finder::new(l).into_owned())
@@ -150,20 +254,47 @@ impl Values {
         }
     }
 
-    /// Adds to `into[i]` the values of every regex in turn that `lines[i]` (its text, and whether
-    /// it could hold a secret) has and `into[i]` lacks: the first value of a name wins. Each
-    /// regex runs over all the lines before the next one does, which keeps its caches warm.
-    pub(crate) fn capture(&self, lines: &[(&str, bool)], into: &mut [BTreeMap<String, String>]) {
+    /// Where the values of each line are: a row of [`Values::names`]'s length a line, in
+    /// `lines`' order, `None` where the line has no such value. The regexes of a line's rules
+    /// come first, then every value regex in turn; the first value of a name wins, and a name
+    /// `known(line, name)` is not looked for. Each value regex runs over all the lines before
+    /// the next one does, which keeps its caches warm.
+    fn find(
+        &self,
+        lines: &[Text<'_>],
+        known: &dyn Fn(usize, &str) -> bool,
+    ) -> Vec<Option<(usize, usize)>> {
         // A row of each for every line (one at least, so that there is a row).
         let (literals, names) = (self.literals.len().max(1), self.names.len().max(1));
         let mut first = vec![UNKNOWN; lines.len() * literals];
         let mut found = vec![None; lines.len() * names];
-        // A value known already counts as found (it is not replaced).
-        for (into, found) in into.iter().zip(found.chunks_mut(names)) {
-            if !into.is_empty() {
-                for (name, found) in self.names.iter().zip(found) {
-                    if into.contains_key(name) {
-                        *found = Some((0, 0));
+        for (i, (line, found)) in lines.iter().zip(found.chunks_mut(names)).enumerate() {
+            for (name, found) in self.names.iter().zip(&mut *found) {
+                if known(i, name) {
+                    // Counts as found, and is not replaced.
+                    *found = Some((0, 0));
+                }
+            }
+            for re in line.rules.iter().flatten() {
+                let ids: Vec<usize> = re
+                    .capture_names()
+                    .flatten()
+                    .filter_map(|n| self.names.iter().position(|k| *k == n))
+                    .collect();
+                if ids.iter().all(|&id| found[id].is_some()) {
+                    continue;
+                }
+                let mut locs = re.capture_locations();
+                if re.captures_read(&mut locs, line.text).is_none() {
+                    continue;
+                }
+                for (g, name) in re.capture_names().enumerate() {
+                    let Some(id) = name.and_then(|n| self.names.iter().position(|k| *k == n))
+                    else {
+                        continue;
+                    };
+                    if found[id].is_none() {
+                        found[id] = locs.get(g).filter(|(start, end)| start < end);
                     }
                 }
             }
@@ -172,7 +303,7 @@ impl Values {
             let mut locs = None;
             let mut anchored = None;
             let state = first.chunks_mut(literals).zip(found.chunks_mut(names));
-            for (&(text, _), (first, found)) in lines.iter().zip(state) {
+            for (&Text { text, .. }, (first, found)) in lines.iter().zip(state) {
                 let mut line = Line { text, first, found };
                 if v.groups.iter().all(|&(_, id)| line.found[id].is_some())
                     || !v.needles.iter().all(|group| {
@@ -215,15 +346,48 @@ impl Values {
                 }
             }
         }
-        for ((&(text, secret), into), found) in lines.iter().zip(into).zip(found.chunks(names)) {
+        found
+    }
+
+    /// Adds to `into[i]` the values of `lines[i]` that it lacks (see [`Values::find`]).
+    pub(crate) fn capture(&self, lines: &[Text<'_>], into: &mut [BTreeMap<String, String>]) {
+        let found = self.find(lines, &|i, name| into[i].contains_key(name));
+        let rows = found.chunks(self.names.len().max(1));
+        for ((line, into), found) in lines.iter().zip(into).zip(rows) {
             for (name, &span) in self.names.iter().zip(found) {
                 if let Some((start, end)) = span.filter(|(start, end)| start < end) {
-                    if !into.contains_key(name) {
-                        into.insert(name.clone(), value(&text[start..end], secret));
-                    }
+                    into.insert(name.to_string(), value(&line.text[start..end], line.secret));
                 }
             }
         }
+    }
+
+    /// The values of each line (see [`Values::find`]).
+    pub(crate) fn captured(&self, lines: &[Text<'_>]) -> Vec<Captured> {
+        let found = self.find(lines, &|_, _| false);
+        let rows = found.chunks(self.names.len().max(1));
+        lines
+            .iter()
+            .zip(rows)
+            .map(|(line, found)| {
+                let mut text = String::new();
+                let mut ends = Vec::new();
+                for &id in &self.order {
+                    if let Some((start, end)) = found[id].filter(|(start, end)| start < end) {
+                        let cut = &line.text[start..end];
+                        match line.secret {
+                            true => text.push_str(&crate::mask::mask(cut)),
+                            false => text.push_str(cut),
+                        }
+                        ends.push((self.names[id], text.len()));
+                    }
+                }
+                Captured {
+                    text: text.into_boxed_str(),
+                    ends: ends.into_boxed_slice(),
+                }
+            })
+            .collect()
     }
 
     /// Runs `engine` anchored at each place in the line where one of the literals `starts`
@@ -357,45 +521,18 @@ pub(super) fn required_literals(pattern: &str) -> Vec<Vec<Vec<u8>>> {
     found
 }
 
-/// Whether `into` already holds every value `re` captures (then it need not run).
-pub(super) fn has_all(re: &regex::Regex, into: &BTreeMap<String, String>) -> bool {
-    re.capture_names().flatten().all(|n| into.contains_key(n))
+/// The names of the groups `pattern` captures (`(?P<name>` and `(?<name>`), and perhaps a few
+/// it does not (the same text in a class or after a backslash): read from the pattern, which
+/// need not be compiled for it.
+pub(super) fn group_names(pattern: &str) -> impl Iterator<Item = &str> {
+    pattern.match_indices("(?").filter_map(move |(at, _)| {
+        let rest = &pattern[at + 2..];
+        let rest = rest.strip_prefix("P<").or_else(|| rest.strip_prefix('<'))?;
+        let name = &rest[..rest.find('>')?];
+        (!name.is_empty()).then_some(name)
+    })
 }
 
-/// Adds the named groups of `re`'s first match in `text` that `into` lacks, secrets masked if
-/// the text could hold one (`secret`: [`crate::mask::hinted`]). `locs` is room for the match's
-/// groups, made by `re` on first use and reused by the next calls with the same `re`.
-pub(super) fn capture_missing(
-    re: &regex::Regex,
-    text: &str,
-    secret: bool,
-    into: &mut BTreeMap<String, String>,
-    locs: &mut Option<regex::CaptureLocations>,
-) {
-    let locs = locs.get_or_insert_with(|| re.capture_locations());
-    if re.captures_read(locs, text).is_some() {
-        insert(re, text, secret, into, |g| locs.get(g));
-    }
-}
-
-/// Adds the named groups of a match of `re` in `text` that `into` lacks; `span(i)` is where group
-/// `i` matched, if it did.
-fn insert(
-    re: &regex::Regex,
-    text: &str,
-    secret: bool,
-    into: &mut BTreeMap<String, String>,
-    span: impl Fn(usize) -> Option<(usize, usize)>,
-) {
-    for (i, name) in re.capture_names().enumerate() {
-        let (Some(name), Some((start, end))) = (name, span(i)) else {
-            continue;
-        };
-        if start < end && !into.contains_key(name) {
-            into.insert(name.to_string(), value(&text[start..end], secret));
-        }
-    }
-}
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -418,6 +555,15 @@ mod tests {
                         .or_insert_with(|| m.as_str().to_string());
                 }
             }
+        }
+    }
+
+    /// A line of no rule with a regex, that holds no secret.
+    fn text(text: &str) -> Text<'_> {
+        Text {
+            text,
+            secret: false,
+            rules: [None, None],
         }
     }
 
@@ -488,17 +634,21 @@ mod tests {
     #[test]
     fn values_of_the_examples_are_the_values_by_definition() {
         let set = RuleSet::builtin().unwrap();
-        let values = Values::new(&set.values);
+        let values = Values::new(&set.values, []);
         let texts = example_texts(&set);
-        let lines: Vec<(&str, bool)> = texts.iter().map(|t| (t.as_str(), false)).collect();
+        let lines: Vec<Text> = texts.iter().map(|t| text(t)).collect();
         let mut got = vec![BTreeMap::new(); lines.len()];
         values.capture(&lines, &mut got);
+        let captured = values.captured(&lines);
         let mut some = 0;
         for (text, got) in texts.iter().zip(&got) {
             let mut want = BTreeMap::new();
             by_definition(&set.values, text, &mut want);
             assert_eq!(got, &want, "{text}");
             some += usize::from(!want.is_empty());
+        }
+        for (got, captured) in got.iter().zip(&captured) {
+            assert_eq!(&captured.to_map(), got);
         }
         assert!(some > 30, "only {some} examples have values");
     }
@@ -517,7 +667,7 @@ regex = 'xyz(?P<empty>q*)(?P<tail>z+)'
 "#,
         )
         .unwrap();
-        let values = Values::new(&set.values);
+        let values = Values::new(&set.values, []);
         assert!(values.regexes[0].starts.is_empty());
         assert!(!values.regexes[1].starts.is_empty());
         let texts = [
@@ -527,7 +677,7 @@ regex = 'xyz(?P<empty>q*)(?P<tail>z+)'
             "xyz at @ =3 n=44",
             "",
         ];
-        let lines: Vec<(&str, bool)> = texts.iter().map(|t| (*t, false)).collect();
+        let lines: Vec<Text> = texts.iter().map(|t| text(t)).collect();
         let mut got = vec![BTreeMap::new(); lines.len()];
         // A value known already stays.
         got[0].insert("host".to_string(), "known".to_string());
@@ -544,6 +694,48 @@ regex = 'xyz(?P<empty>q*)(?P<tail>z+)'
         assert_eq!(got[2]["host"], "host");
         assert!(!got[2].contains_key("empty"));
         assert_eq!(got[2]["tail"], "zz");
+    }
+
+    #[test]
+    fn a_rule_regex_comes_first_and_names_are_read_from_patterns() {
+        let set = RuleSet::parse(
+            "t.toml",
+            r#"
+[[value]]
+regex = 'host (?P<host>[a-z]+) port (?P<port>\d+)'
+"#,
+        )
+        .unwrap();
+        let rule = regex::Regex::new(r"to (?P<host>[a-z]+)(?: as (?<user>\w+))?").unwrap();
+        let names: Vec<&str> = group_names(rule.as_str()).collect();
+        assert_eq!(names, ["host", "user"]);
+        let values = Values::new(&set.values, names);
+        let lines = [
+            Text {
+                text: "to db as admin: host es port 9200",
+                secret: false,
+                rules: [Some(&rule), None],
+            },
+            Text {
+                text: "to db: host es port 9200 token=s3cr3t",
+                secret: true,
+                rules: [None, Some(&rule)],
+            },
+        ];
+        let captured = values.captured(&lines);
+        let pairs: Vec<(&str, &str)> = captured[0].iter().collect();
+        // By name; the rule's host, then the value regex's port.
+        assert_eq!(pairs, [("host", "db"), ("port", "9200"), ("user", "admin")]);
+        assert_eq!(&captured[1]["host"], "db");
+        assert_eq!(captured[1].get("user"), None);
+        let mut into = vec![BTreeMap::new(), BTreeMap::new()];
+        values.capture(&lines, &mut into);
+        assert_eq!(into[0], captured[0].to_map());
+        assert_eq!(into[1], captured[1].to_map());
+        assert_eq!(
+            group_names(r"(?P<a>x)(?:y)(?<b_1>z)\(?P<c>").collect::<Vec<_>>(),
+            ["a", "b_1", "c"]
+        );
     }
 
     /// Pieces that make the value regexes match, nearly match, or match twice.
@@ -577,13 +769,14 @@ regex = 'xyz(?P<empty>q*)(?P<tail>z+)'
         ) {
             static BUILT_IN: std::sync::LazyLock<(RuleSet, Values)> = std::sync::LazyLock::new(|| {
                 let set = RuleSet::builtin().unwrap();
-                let values = Values::new(&set.values);
+                let values = Values::new(&set.values, []);
                 (set, values)
             });
             let (set, values) = &*BUILT_IN;
             let texts: Vec<String> = texts.iter().map(|pieces| pieces.concat()).collect();
-            let lines: Vec<(&str, bool)> = texts.iter().map(|t| (t.as_str(), false)).collect();
+            let lines: Vec<Text> = texts.iter().map(|t| text(t)).collect();
             let mut got = vec![BTreeMap::new(); lines.len()];
+            let captured = values.captured(&lines);
             if let Some(known) = &known {
                 got[0].insert(known.clone(), "known".to_string());
             }
@@ -595,6 +788,9 @@ regex = 'xyz(?P<empty>q*)(?P<tail>z+)'
                 }
                 by_definition(&set.values, text, &mut want);
                 prop_assert_eq!(&got[i], &want, "{:?}", text);
+                if known.is_none() {
+                    prop_assert_eq!(&captured[i].to_map(), &want);
+                }
             }
         }
     }

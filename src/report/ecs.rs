@@ -291,7 +291,8 @@ impl About<'_> {
 pub(crate) fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Result<()> {
     let super::Verdict { rule, cause, code } = super::verdict(set, e);
     let fix = e.line.failure.fix.map(|i| &set.fixes[i]);
-    let values = e.line.values();
+    // As a finding's: ECS documents are built from maps.
+    let values = &e.line.values().to_map();
     let mut d = Doc::new(e.at.ts, "event", "network", "info", "match");
     d.put("event.outcome", "failure");
     let about = About {

@@ -268,10 +268,10 @@ mod tests {
             "dial tcp 10.0.0.5:9200: connect: \"connection refused\"",
         );
         line.captured
-            .set(BTreeMap::from([(
+            .set(crate::matcher::Captured::from(&BTreeMap::from([(
                 "es_port".to_string(),
                 "9200".to_string(),
-            )]))
+            )])))
             .unwrap();
         let line = Arc::new(line);
         let event = |n: u64, ts: Option<&str>| MatchEvent {

@@ -5,12 +5,12 @@
 //! rendered of it. An [`EventCache`] shared by the chunks and blocks of a run finds it again.
 //! Values are captured at the end of a block, each regex over all its new lines in turn.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::Consumer;
 use crate::findings::{Aggregation, Failed, Pos};
-use crate::matcher::{Failure, Matcher};
+use crate::matcher::{Captured, Failure, Matcher};
 use crate::rules::Component;
 
 /// One classified failing line, for NDJSON and alerting observers.
@@ -33,7 +33,7 @@ pub struct EventLine {
     pub failure: Failure,
     /// Values captured from the line, secrets masked: set when the block that met the line
     /// first is scanned (see [`EventLine::values`]).
-    pub captured: OnceLock<BTreeMap<String, String>>,
+    pub captured: OnceLock<Captured>,
     /// The line's decoded text, secrets masked.
     pub text: Box<str>,
     /// What the observer of the run rendered of this line for its first event, for the next
@@ -80,10 +80,12 @@ impl EventLine {
 
     /// Values captured from the line, secrets masked. A collector captures them for all the new
     /// lines of a block at once, at its end, before its events are handed on.
-    pub fn values(&self) -> &BTreeMap<String, String> {
-        static NONE: BTreeMap<String, String> = BTreeMap::new();
+    pub fn values(&self) -> &Captured {
+        static NONE: OnceLock<Captured> = OnceLock::new();
         debug_assert!(self.captured.get().is_some(), "values are captured by now");
-        self.captured.get().unwrap_or(&NONE)
+        self.captured
+            .get()
+            .unwrap_or_else(|| NONE.get_or_init(Captured::default))
     }
 }
 
@@ -340,8 +342,7 @@ impl Consumer for Collector {
             .iter()
             .map(|l| (&l.failure, l.read(), l.secret))
             .collect();
-        let mut values = vec![BTreeMap::new(); lines.len()];
-        matcher.capture_all(&lines, &mut values);
+        let values = matcher.captured(&lines);
         for (line, values) in todo.iter().zip(values) {
             // Another block may have captured it meanwhile: the same values.
             let _ = line.captured.set(values);
@@ -355,6 +356,8 @@ impl Consumer for Collector {
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
+
+    use std::collections::BTreeMap;
 
     use super::*;
     use crate::findings::Source;
@@ -416,9 +419,9 @@ mod tests {
         assert!(Arc::ptr_eq(&a[0].line, &b[0].line));
         assert_eq!((a[0].at.line, b[0].at.line), (1, 7));
         assert!(!Arc::ptr_eq(&b[0].line, &b[1].line));
-        assert_eq!(a[0].line.values()["es_host"], "es01");
-        assert_eq!(b[1].line.values()["es_host"], "es02");
-        assert_eq!(b[1].line.values()["es_port"], "9201");
+        assert_eq!(&a[0].line.values()["es_host"], "es01");
+        assert_eq!(&b[1].line.values()["es_host"], "es02");
+        assert_eq!(&b[1].line.values()["es_port"], "9201");
         assert_eq!(&*b[1].line.text, TIMEOUT);
     }
 
@@ -442,7 +445,7 @@ mod tests {
             let mut one = BTreeMap::new();
             m.capture(f, text, &mut one);
             assert!(!one.is_empty());
-            assert_eq!(e.line.values(), &one, "{text}");
+            assert_eq!(e.line.values().to_map(), one, "{text}");
         }
     }
 
@@ -463,7 +466,7 @@ mod tests {
         assert!(!Arc::ptr_eq(&events[0].line, &events[1].line));
         assert!(Arc::ptr_eq(&events[0].line, &events[2].line));
         assert_eq!(
-            events[1].line.values()["es_url"],
+            &events[1].line.values()["es_url"],
             "https://elastic:****@es01:9200"
         );
     }

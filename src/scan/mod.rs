@@ -384,7 +384,7 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(proxies.len(), 5);
         for e in &proxies {
-            assert_eq!(e.line.values()["proxy"], "10.0.0.8:3128");
+            assert_eq!(&e.line.values()["proxy"], "10.0.0.8:3128");
             // Lines with the same text share what was made of it.
             let mut same = proxies.iter().filter(|o| o.line.text == e.line.text);
             assert!(same.clone().count() > 1);
