@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::findings::{Aggregation, Source};
 use crate::matcher::Matcher;
-use crate::report::Observer;
+use crate::report::{Observer, Render};
 use crate::scan::{chunk_bounds, Collector, EventCache, Framer, ScanOptions};
 use crate::source::{Input, Item};
 
@@ -61,6 +61,8 @@ struct Ctx<'a> {
     progress: &'a (dyn Fn(Progress) + Sync),
     /// The lines of recent match events, for identical lines in any chunk or block to share.
     cache: Arc<EventCache>,
+    /// How the observer renders a new event line, done by the threads that scan.
+    render: Option<Render>,
 }
 
 /// What a driver tells a progress bar as it goes.
@@ -101,6 +103,7 @@ pub fn run(
         cancel,
         progress,
         cache: Arc::default(),
+        render: observer.render(),
     };
     let mut total = Aggregation::default();
     let items = crate::source::expand(inputs, &mut |name, message| {
@@ -236,6 +239,13 @@ fn scan_chunk(
         &mut c,
     );
     counts.add_to(&mut c.agg);
+    if let (Some(render), Some(events)) = (ctx.render, &c.events) {
+        for e in events {
+            e.line
+                .rendered
+                .get_or_init(|| render(ctx.matcher.rules(), &e.line));
+        }
+    }
     (c, counts.newlines)
 }
 
@@ -471,6 +481,7 @@ mod tests {
             cancel: &cancel,
             progress: &|_| {},
             cache: Arc::default(),
+            render: None,
         };
         f(&ctx)
     }
@@ -495,6 +506,44 @@ mod tests {
                 assert_eq!(got.events, want.events, "chunk size {chunk}");
             }
         });
+    }
+
+    #[test]
+    fn the_observers_rendering_is_made_by_the_scanning_threads_once_values_are_captured() {
+        fn render(_: &crate::rules::RuleSet, line: &crate::scan::EventLine) -> Vec<u8> {
+            let mut out = line.text.as_bytes().to_vec();
+            for (name, value) in line.values().iter() {
+                out.extend_from_slice(format!(" {name}={value}").as_bytes());
+            }
+            out
+        }
+        let matcher = crate::scan::tests::matcher();
+        let opts = RunOptions {
+            events: true,
+            ..RunOptions::default()
+        };
+        let cancel = AtomicBool::new(false);
+        let ctx = Ctx {
+            matcher: &matcher,
+            opts: &opts,
+            cancel: &cancel,
+            progress: &|_| {},
+            cache: Arc::default(),
+            render: Some(render),
+        };
+        let buf = corpus();
+        let (c, _) = scan_parallel(&ctx, &buf, &Source::new("t", 0), 1, 100, &|_| {});
+        let events = c.events.unwrap();
+        assert!(events.len() > 10);
+        let mut with_values = 0;
+        for e in &events {
+            assert_eq!(
+                e.line.rendered.get(),
+                Some(&render(matcher.rules(), &e.line))
+            );
+            with_values += usize::from(!e.line.values().is_empty());
+        }
+        assert!(with_values > 0);
     }
 
     /// Runs `f` on a pool of `threads` threads.

@@ -153,6 +153,7 @@ pub fn watch(
         cancel,
         progress: &|_| {},
         cache: std::sync::Arc::default(),
+        render: observer.render(),
     };
     let mut state = match &w.state {
         Some(path) => load_state(path)?,

@@ -289,7 +289,7 @@ impl About<'_> {
 
 /// Writes one failing line as an ECS `event`.
 pub(crate) fn write_match(out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Result<()> {
-    let super::Verdict { rule, cause, code } = super::verdict(set, e);
+    let super::Verdict { rule, cause, code } = super::verdict(set, &e.line);
     let fix = e.line.failure.fix.map(|i| &set.fixes[i]);
     // As a finding's: ECS documents are built from maps.
     let values = &e.line.values().to_map();

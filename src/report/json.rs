@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Document;
 use crate::rules::RuleSet;
-use crate::scan::MatchEvent;
+use crate::scan::{EventLine, MatchEvent};
 
 /// Writes the document, pretty-printed, with a trailing newline.
 pub fn print_json(out: &mut dyn Write, doc: &Document) -> io::Result<()> {
@@ -73,9 +73,8 @@ fn push_value(out: &mut Vec<u8>, value: &impl Serialize) {
 /// lines: `,"rule":…,"text":…}` and a newline, to follow the fields of its position. Written by
 /// hand (the keys in the documented order) for speed: the NDJSON stream of a failing agent is
 /// mostly this.
-fn render_tail(set: &RuleSet, e: &MatchEvent) -> Vec<u8> {
-    let super::Verdict { rule, cause, code } = super::verdict(set, e);
-    let line = &e.line;
+pub(crate) fn render_line(set: &RuleSet, line: &EventLine) -> Vec<u8> {
+    let super::Verdict { rule, cause, code } = super::verdict(set, line);
     let values = line.values();
     // Room for the usual line at once: the text, the values, the title and the names.
     let room = 256
@@ -126,7 +125,7 @@ pub fn write_match(
     e: &MatchEvent,
     scratch: &mut Vec<u8>,
 ) -> io::Result<()> {
-    let tail = e.line.rendered.get_or_init(|| render_tail(set, e));
+    let tail = e.line.rendered.get_or_init(|| render_line(set, &e.line));
     scratch.clear();
     scratch.extend_from_slice(b"{\"type\":\"match\",\"source\":");
     push_json_str(scratch, &e.at.source.name);

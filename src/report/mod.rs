@@ -25,7 +25,9 @@ pub(crate) use human::plural;
 pub use human::{explain, print_human, Style};
 pub use json::write_problem;
 pub use json::{print_json, print_summary_line};
-pub use observe::{HumanPrinter, JsonPrinter, MarkdownPrinter, NdjsonPrinter, Observer, Schema};
+pub use observe::{
+    HumanPrinter, JsonPrinter, MarkdownPrinter, NdjsonPrinter, Observer, Render, Schema,
+};
 
 /// The version of the JSON document's shape.
 pub const FORMAT_VERSION: u32 = 1;
@@ -157,17 +159,16 @@ pub(crate) struct Verdict<'s> {
     pub code: Option<&'s str>,
 }
 
-/// The [`Verdict`] of one match event.
-pub(crate) fn verdict<'s>(set: &'s RuleSet, e: &crate::scan::MatchEvent) -> Verdict<'s> {
-    let rule = &set.rules[e.line.failure.rule];
-    let cause = e
-        .line
+/// The [`Verdict`] of a failing line.
+pub(crate) fn verdict<'s>(set: &'s RuleSet, line: &crate::scan::EventLine) -> Verdict<'s> {
+    let rule = &set.rules[line.failure.rule];
+    let cause = line
         .failure
         .cause_rule
         .and_then(|r| set.rules[r].cause.as_deref())
         .unwrap_or(crate::rules::UNKNOWN_CAUSE);
     let code = rule.code.as_deref().or_else(|| {
-        set.code_for_cause(e.line.failure.component, cause)
+        set.code_for_cause(line.failure.component, cause)
             .map(|c| c.code.as_str())
     });
     Verdict { rule, cause, code }

@@ -22,9 +22,19 @@ pub const GRACE: Duration = Duration::from_millis(150);
 /// How long a live input must stay quiet before the printer says it is following it.
 pub const QUIET: Duration = Duration::from_millis(400);
 
+/// What an observer renders of a failing line once for all its events (see
+/// [`EventLine::rendered`](crate::scan::EventLine)), made on the threads that scan.
+pub type Render = fn(&RuleSet, &crate::scan::EventLine) -> Vec<u8>;
+
 /// Consumes what a run finds, as it finds it. Every method but [`Observer::finish`] has a default
 /// that ignores what it is told; an error (a closed output) stops the run.
 pub trait Observer {
+    /// How the observer renders what a failing line says, if it does: the threads that scan
+    /// render each new line as soon as its values are captured, while its text is at hand, and
+    /// the observer finds it done.
+    fn render(&self) -> Option<Render> {
+        None
+    }
     /// Failing lines, in input order (only when the run keeps events).
     fn matched(&mut self, _events: &[MatchEvent]) -> io::Result<()> {
         Ok(())
@@ -281,6 +291,13 @@ impl<'s, W: Write> NdjsonPrinter<'s, W> {
 }
 
 impl<W: Write> Observer for NdjsonPrinter<'_, W> {
+    fn render(&self) -> Option<Render> {
+        match self.schema {
+            Schema::Faultline => Some(json::render_line),
+            Schema::Ecs => None,
+        }
+    }
+
     fn alert(&mut self, alert: &Alert, agg: &Aggregation) -> io::Result<()> {
         if let Some(f) = agg.finding(&alert.key) {
             let doc = finding_doc(self.set, f);
