@@ -276,12 +276,12 @@ impl Values {
                 }
             }
             for re in line.rules.iter().flatten() {
-                let ids: Vec<usize> = re
+                let id = |n: &str| self.names.iter().position(|k| *k == n);
+                if re
                     .capture_names()
                     .flatten()
-                    .filter_map(|n| self.names.iter().position(|k| *k == n))
-                    .collect();
-                if ids.iter().all(|&id| found[id].is_some()) {
+                    .all(|n| id(n).is_none_or(|id| found[id].is_some()))
+                {
                     continue;
                 }
                 let mut locs = re.capture_locations();
@@ -370,8 +370,9 @@ impl Values {
             .iter()
             .zip(rows)
             .map(|(line, found)| {
-                let mut text = String::new();
-                let mut ends = Vec::new();
+                let spans = || found.iter().flatten().filter(|(start, end)| start < end);
+                let mut text = String::with_capacity(spans().map(|(start, end)| end - start).sum());
+                let mut ends = Vec::with_capacity(spans().count());
                 for &id in &self.order {
                     if let Some((start, end)) = found[id].filter(|(start, end)| start < end) {
                         let cut = &line.text[start..end];

@@ -133,10 +133,34 @@ impl Default for EventCache {
     }
 }
 
+/// A shard's lines by [`text_hash`]: a key is a hash already, and is its own.
+type Lines = HashMap<u64, Arc<EventLine>, std::hash::BuildHasherDefault<KeyHash>>;
+
+/// The hash of a key that is a hash.
+#[derive(Debug, Default)]
+struct KeyHash(u64);
+
+impl std::hash::Hasher for KeyHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `u64` keys; a sound hash all the same.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 #[derive(Debug, Default)]
 struct Shard {
-    new: HashMap<u64, Arc<EventLine>>,
-    old: HashMap<u64, Arc<EventLine>>,
+    new: Lines,
+    old: Lines,
     /// Lines of this shard's thread that another thread let go of last: this one frees them.
     orphans: Vec<Arc<EventLine>>,
 }
@@ -144,7 +168,10 @@ struct Shard {
 impl Shard {
     fn insert(&mut self, hash: u64, line: Arc<EventLine>, lines: usize) {
         if self.new.len() >= lines {
-            self.old = std::mem::replace(&mut self.new, HashMap::with_capacity(lines));
+            self.old = std::mem::replace(
+                &mut self.new,
+                Lines::with_capacity_and_hasher(lines, Default::default()),
+            );
         }
         self.new.insert(hash, line);
     }
