@@ -457,6 +457,9 @@ struct BarSuspends<'a> {
 }
 
 impl Observer for BarSuspends<'_> {
+    fn render(&self) -> Option<report::Render> {
+        self.inner.render()
+    }
     fn matched(&mut self, events: &[crate::scan::MatchEvent]) -> io::Result<()> {
         self.inner.matched(events)
     }
@@ -706,6 +709,29 @@ fn rules_cmd(command: RulesCommand) -> anyhow::Result<i32> {
             } else {
                 EXIT_FINDINGS
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_bar_wrapper_hands_on_how_its_observer_renders() {
+        let set = crate::rules::RuleSet::builtin().unwrap();
+        let mut problems = Vec::new();
+        for (schema, renders) in [
+            (report::Schema::Faultline, true),
+            (report::Schema::Ecs, false),
+        ] {
+            let mut inner = report::NdjsonPrinter::new(io::sink(), &set, false, schema);
+            let wrapped = BarSuspends {
+                inner: &mut inner,
+                bar: None,
+                problems: &mut problems,
+            };
+            assert_eq!(wrapped.render().is_some(), renders, "{schema:?}");
         }
     }
 }
