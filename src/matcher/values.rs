@@ -1,12 +1,14 @@
-//! Cutting values out of failing lines with the rule set's `[[value]]` regexes. A regex runs only
-//! on a line that holds the literals every match of it holds ([`required_literals`]), each looked
-//! for once a line whatever the number of regexes that need it. Every built-in value regex but one
-//! begins with one of a few literals (`http`, `Get `, `proxyconnect tcp: `, …) and is one-pass:
-//! its one-pass DFA runs anchored at the places those literals occur, earliest first. That finds
-//! the match an unanchored search finds (the leftmost one begins at one of those places) without
-//! the forward and reverse DFA passes an unanchored capture search makes before its capture
-//! engine runs (a third of the cost of capturing a storm's values). Other regexes keep the
-//! unanchored search, from the first place a match can begin.
+//! Cutting values out of failing lines: the groups of the regexes of a line's rules, then those
+//! of the rule set's `[[value]]` regexes, the first value of a name winning. A value regex runs
+//! only on a line that holds the literals every match of it holds ([`required_literals`]), each
+//! looked for once a line whatever the number of regexes that need it. Every built-in value
+//! regex begins with one of a few literals (`http`, `Get `, `proxyconnect tcp: `, …), and all but
+//! two are one-pass: their one-pass DFA runs anchored at the places those literals occur,
+//! earliest first. That finds the match an unanchored search finds (the leftmost one begins at
+//! one of those places) without the forward and reverse DFA passes an unanchored capture search
+//! makes before its capture engine runs. Other regexes keep the unanchored search, from the first
+//! place a match can begin. Values come out as a map (a finding's samples) or as one
+//! [`Captured`] buffer (a match event's).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
