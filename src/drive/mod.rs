@@ -32,8 +32,10 @@ const CHUNK: usize = 8 << 20;
 const MAX_CHUNK: usize = 64 << 20;
 /// The smallest chunk when a stream block is split across threads.
 const BLOCK_CHUNK: usize = 1 << 20;
-/// The chunk of a mapped file when events are kept: results go out every few of them, so that a
-/// closed output stops the work early and events do not pile up.
+/// The chunk of a mapped file when events are kept: results go out chunk by chunk
+/// ([`scan_ordered`]), so that a closed output stops the work early and events do not pile up.
+/// Smaller chunks cost more than they save (each samples every finding anew: 4 and 8 MiB were
+/// slower on a storm), larger ones were no quicker.
 const EVENT_CHUNK: usize = 16 << 20;
 
 /// How a run reads its inputs.
