@@ -471,6 +471,11 @@ mod tests {
     use crate::scan::Collector;
 
     pub(super) fn ctx_run<T>(events: bool, f: impl FnOnce(&Ctx<'_>) -> T) -> T {
+        ctx_rendering(events, None, f)
+    }
+
+    /// [`ctx_run`] with an observer's rendering.
+    fn ctx_rendering<T>(events: bool, render: Option<Render>, f: impl FnOnce(&Ctx<'_>) -> T) -> T {
         let matcher = crate::scan::tests::matcher();
         let opts = RunOptions {
             events,
@@ -483,7 +488,7 @@ mod tests {
             cancel: &cancel,
             progress: &|_| {},
             cache: Arc::default(),
-            render: None,
+            render,
         };
         f(&ctx)
     }
@@ -519,33 +524,21 @@ mod tests {
             }
             out
         }
-        let matcher = crate::scan::tests::matcher();
-        let opts = RunOptions {
-            events: true,
-            ..RunOptions::default()
-        };
-        let cancel = AtomicBool::new(false);
-        let ctx = Ctx {
-            matcher: &matcher,
-            opts: &opts,
-            cancel: &cancel,
-            progress: &|_| {},
-            cache: Arc::default(),
-            render: Some(render),
-        };
-        let buf = corpus();
-        let (c, _) = scan_parallel(&ctx, &buf, &Source::new("t", 0), 1, 100, &|_| {});
-        let events = c.events.unwrap();
-        assert!(events.len() > 10);
-        let mut with_values = 0;
-        for e in &events {
-            assert_eq!(
-                e.line.rendered.get(),
-                Some(&render(matcher.rules(), &e.line))
-            );
-            with_values += usize::from(!e.line.values().is_empty());
-        }
-        assert!(with_values > 0);
+        ctx_rendering(true, Some(render), |ctx| {
+            let buf = corpus();
+            let (c, _) = scan_parallel(ctx, &buf, &Source::new("t", 0), 1, 100, &|_| {});
+            let events = c.events.unwrap();
+            assert!(events.len() > 10);
+            let mut with_values = 0;
+            for e in &events {
+                assert_eq!(
+                    e.line.rendered.get(),
+                    Some(&render(ctx.matcher.rules(), &e.line))
+                );
+                with_values += usize::from(!e.line.values().is_empty());
+            }
+            assert!(with_values > 0);
+        });
     }
 
     /// Runs `f` on a pool of `threads` threads.
