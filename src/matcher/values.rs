@@ -56,6 +56,9 @@ struct Value {
     one_pass: OnceLock<Option<onepass::DFA>>,
 }
 
+/// Whether line `i` already has a value for a name (then it is not looked for).
+type Known<'a> = dyn Fn(usize, &str) -> bool + 'a;
+
 /// A line to capture values from.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Text<'a> {
@@ -117,6 +120,7 @@ impl std::ops::Index<&str> for Captured {
     }
 }
 
+#[cfg(test)]
 impl From<&BTreeMap<String, String>> for Captured {
     fn from(map: &BTreeMap<String, String>) -> Captured {
         let mut text = String::new();
@@ -259,26 +263,24 @@ impl Values {
     /// Where the values of each line are: a row of [`Values::names`]'s length a line, in
     /// `lines`' order, `None` where the line has no such value. The regexes of a line's rules
     /// come first, then every value regex in turn; the first value of a name wins, and a name
-    /// `known(line, name)` is not looked for. Each value regex runs over all the lines before
-    /// the next one does, which keeps its caches warm.
-    fn find(
-        &self,
-        lines: &[Text<'_>],
-        known: &dyn Fn(usize, &str) -> bool,
-    ) -> Vec<Option<(usize, usize)>> {
+    /// `known(line, name)`, if asked, is not looked for. Each value regex runs over all the lines
+    /// before the next one does, which keeps its caches warm.
+    fn find(&self, lines: &[Text<'_>], known: Option<&Known<'_>>) -> Vec<Option<(usize, usize)>> {
         // A row of each for every line (one at least, so that there is a row).
         let (literals, names) = (self.literals.len().max(1), self.names.len().max(1));
         let mut first = vec![UNKNOWN; lines.len() * literals];
         let mut found = vec![None; lines.len() * names];
+        let id = |n: &str| self.names.iter().position(|k| *k == n);
         for (i, (line, found)) in lines.iter().zip(found.chunks_mut(names)).enumerate() {
-            for (name, found) in self.names.iter().zip(&mut *found) {
-                if known(i, name) {
-                    // Counts as found, and is not replaced.
-                    *found = Some((0, 0));
+            if let Some(known) = known {
+                for (name, found) in self.names.iter().zip(&mut *found) {
+                    if known(i, name) {
+                        // Counts as found, and is not replaced.
+                        *found = Some((0, 0));
+                    }
                 }
             }
             for re in line.rules.iter().flatten() {
-                let id = |n: &str| self.names.iter().position(|k| *k == n);
                 if re
                     .capture_names()
                     .flatten()
@@ -291,8 +293,7 @@ impl Values {
                     continue;
                 }
                 for (g, name) in re.capture_names().enumerate() {
-                    let Some(id) = name.and_then(|n| self.names.iter().position(|k| *k == n))
-                    else {
+                    let Some(id) = name.and_then(id) else {
                         continue;
                     };
                     if found[id].is_none() {
@@ -316,12 +317,12 @@ impl Values {
                 {
                     continue;
                 }
-                let one_pass = match v.starts.is_empty() {
-                    true => None,
-                    false => v
-                        .one_pass
+                let one_pass = if v.starts.is_empty() {
+                    None
+                } else {
+                    v.one_pass
                         .get_or_init(|| onepass::DFA::new(v.regex.as_str()).ok())
-                        .as_ref(),
+                        .as_ref()
                 };
                 if let Some(engine) = one_pass {
                     let (cache, caps) = anchored
@@ -332,13 +333,13 @@ impl Values {
                     continue;
                 }
                 // No match begins before the first place of a starting literal.
-                let from = match v.starts.is_empty() {
-                    true => Some(0),
-                    false => v
-                        .starts
+                let from = if v.starts.is_empty() {
+                    Some(0)
+                } else {
+                    v.starts
                         .iter()
                         .filter_map(|&l| line.first(&self.literals, l))
-                        .min(),
+                        .min()
                 };
                 let locs = locs.get_or_insert_with(|| v.regex.capture_locations());
                 if let Some(from) = from {
@@ -353,12 +354,13 @@ impl Values {
 
     /// Adds to `into[i]` the values of `lines[i]` that it lacks (see [`Values::find`]).
     pub(crate) fn capture(&self, lines: &[Text<'_>], into: &mut [BTreeMap<String, String>]) {
-        let found = self.find(lines, &|i, name| into[i].contains_key(name));
+        let found = self.find(lines, Some(&|i, name| into[i].contains_key(name)));
         let rows = found.chunks(self.names.len().max(1));
         for ((line, into), found) in lines.iter().zip(into).zip(rows) {
             for (name, &span) in self.names.iter().zip(found) {
                 if let Some((start, end)) = span.filter(|(start, end)| start < end) {
-                    into.insert(name.to_string(), value(&line.text[start..end], line.secret));
+                    let value = value(&line.text[start..end], line.secret);
+                    into.insert(name.to_string(), value.into_owned());
                 }
             }
         }
@@ -366,7 +368,7 @@ impl Values {
 
     /// The values of each line (see [`Values::find`]).
     pub(crate) fn captured(&self, lines: &[Text<'_>]) -> Vec<Captured> {
-        let found = self.find(lines, &|_, _| false);
+        let found = self.find(lines, None);
         let rows = found.chunks(self.names.len().max(1));
         lines
             .iter()
@@ -377,11 +379,7 @@ impl Values {
                 let mut ends = Vec::with_capacity(spans().count());
                 for &id in &self.order {
                     if let Some((start, end)) = found[id].filter(|(start, end)| start < end) {
-                        let cut = &line.text[start..end];
-                        match line.secret {
-                            true => text.push_str(&crate::mask::mask(cut)),
-                            false => text.push_str(cut),
-                        }
+                        text.push_str(&value(&line.text[start..end], line.secret));
                         ends.push((self.names[id], text.len()));
                     }
                 }
@@ -428,11 +426,11 @@ impl Values {
 
 /// A value cut from a line: values end up in reports and check commands, so no secret may ride
 /// along. `secret`: whether the line could hold one ([`crate::mask::hinted`]).
-fn value(cut: &str, secret: bool) -> String {
+fn value(cut: &str, secret: bool) -> std::borrow::Cow<'_, str> {
     if secret {
-        crate::mask::mask(cut).into_owned()
+        crate::mask::mask(cut)
     } else {
-        cut.to_owned()
+        cut.into()
     }
 }
 
