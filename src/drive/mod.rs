@@ -367,19 +367,19 @@ fn scan_ordered(
             scanned((e - s) as u64);
             let mut o = lock(&order);
             o.held.insert(i, (part, newlines));
-            let mut went = false;
-            while let Some((mut part, newlines)) = {
+            let was = o.next;
+            loop {
                 let next = o.next;
-                o.held.remove(&next)
-            } {
-                let (s, e) = bounds[o.next];
+                let Some((mut part, newlines)) = o.held.remove(&next) else {
+                    break;
+                };
+                let (s, e) = bounds[next];
                 shift(&mut part, o.lines_before);
                 o.lines_before += newlines;
                 o.next += 1;
                 emit(part, newlines, (e - s) as u64);
-                went = true;
             }
-            if went {
+            if o.next != was {
                 room.notify_all();
             }
         }
