@@ -116,28 +116,105 @@ pub(crate) fn render_line(set: &RuleSet, line: &EventLine) -> Vec<u8> {
     out
 }
 
-/// Writes one `match` event as a single JSON line: `{"type":"match","source":…,"line":…,
+/// Writes `match` events, each as a single JSON line: `{"type":"match","source":…,"line":…,
 /// "timestamp":…` then what the line says, rendered once for all the events of identical lines
-/// (kept with them). `scratch` is a buffer to reuse.
-pub fn write_match(
-    out: &mut dyn Write,
-    set: &RuleSet,
-    e: &MatchEvent,
-    scratch: &mut Vec<u8>,
-) -> io::Result<()> {
-    let tail = e.line.rendered.get_or_init(|| render_line(set, &e.line));
-    scratch.clear();
-    scratch.extend_from_slice(b"{\"type\":\"match\",\"source\":");
-    push_json_str(scratch, &e.at.source.name);
-    scratch.extend_from_slice(b",\"line\":");
-    write!(scratch, "{}", e.at.line)?;
-    scratch.extend_from_slice(b",\"timestamp\":");
-    match &e.at.ts {
-        Some(ts) => push_value(scratch, ts),
-        None => scratch.extend_from_slice(b"null"),
+/// (kept with them). Consecutive events mostly share their source and often the second of their
+/// timestamp: the writer keeps both as written last (escaping a name and printing a date cost
+/// more than the rest of an event's head).
+#[derive(Debug, Default)]
+pub struct MatchWriter {
+    /// The event being written.
+    line: Vec<u8>,
+    /// The source name written last, and it as a JSON string.
+    source: Option<(std::sync::Arc<str>, Vec<u8>)>,
+    /// The whole second of the timestamp written last (floored), and the timestamp's JSON
+    /// string up to it: `"2025-10-14T09:14:55`.
+    second: Option<(i64, Vec<u8>)>,
+}
+
+impl MatchWriter {
+    /// Writes one event.
+    pub fn write(&mut self, out: &mut dyn Write, set: &RuleSet, e: &MatchEvent) -> io::Result<()> {
+        let tail = e.line.rendered.get_or_init(|| render_line(set, &e.line));
+        let line = &mut self.line;
+        line.clear();
+        line.extend_from_slice(b"{\"type\":\"match\",\"source\":");
+        let name = &e.at.source.name;
+        match &self.source {
+            Some((known, json)) if known == name => line.extend_from_slice(json),
+            _ => {
+                let mut json = Vec::with_capacity(name.len() + 2);
+                push_json_str(&mut json, name);
+                line.extend_from_slice(&json);
+                self.source = Some((name.clone(), json));
+            }
+        }
+        line.extend_from_slice(b",\"line\":");
+        push_u64(line, e.at.line);
+        line.extend_from_slice(b",\"timestamp\":");
+        match &e.at.ts {
+            Some(ts) => push_timestamp(line, &mut self.second, ts),
+            None => line.extend_from_slice(b"null"),
+        }
+        line.extend_from_slice(tail);
+        out.write_all(line)
     }
-    scratch.extend_from_slice(tail);
-    out.write_all(scratch)
+}
+
+/// Appends `n` in decimal.
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// Appends `ts` as a JSON string, as `jiff` prints it (RFC 3339 in UTC, the fraction of a second
+/// only if there is one, without trailing zeros): the date and time up to the second from
+/// `second` if it is that second, else printed and kept there.
+fn push_timestamp(out: &mut Vec<u8>, second: &mut Option<(i64, Vec<u8>)>, ts: &jiff::Timestamp) {
+    // A timestamp before 1970 has a negative fraction: floored, it is positive.
+    let (mut whole, mut nanos) = (ts.as_second(), ts.subsec_nanosecond());
+    if nanos < 0 {
+        whole -= 1;
+        nanos += 1_000_000_000;
+    }
+    if second.as_ref().is_none_or(|(s, _)| *s != whole) {
+        let Ok(floor) = jiff::Timestamp::from_second(whole) else {
+            push_value(out, ts);
+            return;
+        };
+        let mut json = Vec::with_capacity(32);
+        push_value(&mut json, &floor);
+        // Without its closing `Z"`.
+        json.truncate(json.len() - 2);
+        *second = Some((whole, json));
+    }
+    let (_, json) = second.as_ref().expect("kept above");
+    out.extend_from_slice(json);
+    if nanos > 0 {
+        let mut digits = [0u8; 10];
+        digits[0] = b'.';
+        let mut n = nanos as u32;
+        for d in digits[1..].iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        let len = digits
+            .iter()
+            .rposition(|&d| d != b'0')
+            .expect("a nonzero digit")
+            + 1;
+        out.extend_from_slice(&digits[..len]);
+    }
+    out.extend_from_slice(b"Z\"");
 }
 
 #[derive(Serialize)]
@@ -237,6 +314,42 @@ mod tests {
             let expected = serde_json::to_string(&s).unwrap();
             prop_assert_eq!(&out[1..], expected.as_bytes());
         }
+
+        #[test]
+        fn timestamps_and_numbers_are_written_as_serde_json_writes_them(
+            times in prop::collection::vec(
+                (
+                    jiff::Timestamp::MIN.as_second()..=jiff::Timestamp::MAX.as_second(),
+                    0..1_000_000_000i32,
+                    0..4u8,
+                    0..3i64,
+                ),
+                1..20,
+            ),
+            n: u64,
+        ) {
+            // Timestamps a few seconds apart, some in the same second, with fractions of every
+            // length (whole seconds, milliseconds, microseconds, nanoseconds), before and after
+            // 1970.
+            let mut second = None;
+            let mut last = times[0].0;
+            for (s, nanos, digits, step) in times {
+                let s = if step == 0 { s } else { last.saturating_add(step - 1) };
+                last = s;
+                let nanos = nanos - nanos % 10i32.pow(3 * u32::from(3 - digits.min(3)));
+                let nanos = if s < 0 { -nanos } else { nanos };
+                let Ok(ts) = jiff::Timestamp::new(s, nanos) else {
+                    continue;
+                };
+                let mut out = b"x".to_vec();
+                super::push_timestamp(&mut out, &mut second, &ts);
+                let expected = serde_json::to_string(&ts).unwrap();
+                prop_assert_eq!(&out[1..], expected.as_bytes());
+            }
+            let mut out = Vec::new();
+            super::push_u64(&mut out, n);
+            prop_assert_eq!(out, n.to_string().into_bytes());
+        }
     }
 
     #[test]
@@ -282,14 +395,14 @@ mod tests {
             line: line.clone(),
             raw: None,
         };
-        let (mut out, mut scratch) = (Vec::new(), Vec::new());
-        super::write_match(&mut out, &set, &event(3, None), &mut scratch).unwrap();
+        let (mut out, mut writer) = (Vec::new(), super::MatchWriter::default());
+        writer.write(&mut out, &set, &event(3, None)).unwrap();
         assert!(
             line.rendered.get().is_some(),
             "the first event renders the line"
         );
         let at = "2025-10-14T09:14:55.003Z";
-        super::write_match(&mut out, &set, &event(9, Some(at)), &mut scratch).unwrap();
+        writer.write(&mut out, &set, &event(9, Some(at))).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<Value> = text
             .lines()

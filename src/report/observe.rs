@@ -273,8 +273,8 @@ pub struct NdjsonPrinter<'s, W: Write> {
     /// Flush after every block (a live input), rather than when the buffer is full.
     live: bool,
     schema: Schema,
-    /// A line being rendered.
-    scratch: Vec<u8>,
+    /// Writes the `match` events.
+    matches: json::MatchWriter,
 }
 
 impl<'s, W: Write> NdjsonPrinter<'s, W> {
@@ -285,7 +285,7 @@ impl<'s, W: Write> NdjsonPrinter<'s, W> {
             set,
             live,
             schema,
-            scratch: Vec::new(),
+            matches: json::MatchWriter::default(),
         }
     }
 }
@@ -313,9 +313,7 @@ impl<W: Write> Observer for NdjsonPrinter<'_, W> {
     fn matched(&mut self, events: &[MatchEvent]) -> io::Result<()> {
         for e in events {
             match self.schema {
-                Schema::Faultline => {
-                    json::write_match(&mut self.out, self.set, e, &mut self.scratch)?
-                }
+                Schema::Faultline => self.matches.write(&mut self.out, self.set, e)?,
                 Schema::Ecs => ecs::write_match(&mut self.out, self.set, e)?,
             }
         }
