@@ -2,19 +2,23 @@
 //! of the rule set's `[[value]]` regexes, the first value of a name winning. A value regex runs
 //! only on a line that holds the literals every match of it holds ([`required_literals`]), each
 //! looked for once a line whatever the number of regexes that need it. Every built-in value
-//! regex begins with one of a few literals (`http`, `Get `, `proxyconnect tcp: `, …), and all but
-//! two are one-pass: their one-pass DFA runs anchored at the places those literals occur,
-//! earliest first. That finds the match an unanchored search finds (the leftmost one begins at
-//! one of those places) without the forward and reverse DFA passes an unanchored capture search
-//! makes before its capture engine runs. Other regexes keep the unanchored search, from the first
-//! place a match can begin. Values come out as a map (a finding's samples) or as one
+//! regex begins with one of a few literals (`http`, `Get `, `proxyconnect tcp: `, …), and runs
+//! anchored at the places those literals occur, earliest first: that finds the match an
+//! unanchored search finds (the leftmost one begins at one of those places) without the forward
+//! and reverse DFA passes an unanchored capture search makes before its capture engine runs. All
+//! but two are one-pass and run as a one-pass DFA; the two others as a lazy DFA that finds where
+//! the match ends and a backtracker for its groups within it. A regex that can begin anywhere
+//! keeps the unanchored search. The engines' caches and the rows of what is known of the lines
+//! are kept from one call to the next. Values come out as a map (a finding's samples) or as one
 //! [`Captured`] buffer (a match event's).
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use memchr::memmem;
 use regex_automata::dfa::onepass;
+use regex_automata::hybrid;
+use regex_automata::nfa::thompson::backtrack;
 use regex_automata::util::captures::Captures;
 use regex_automata::{Anchored, Input};
 
@@ -37,6 +41,8 @@ pub(crate) struct Values {
     /// The literals the regexes need (every match holds one of a group) or start with, each
     /// searched for at most once in a line whatever the number of regexes that ask.
     literals: Vec<memmem::Finder<'static>>,
+    /// Scratch spaces not in use, one a thread that captured at most.
+    scratch: Mutex<Vec<Scratch>>,
 }
 
 #[derive(Debug)]
@@ -50,10 +56,117 @@ struct Value {
     /// Literals every match begins with one of (ids), if the regex has a few of them: the
     /// places it is tried at. Empty if a match can begin anywhere.
     starts: Vec<usize>,
-    /// With `starts`, its one-pass DFA, run anchored at each place earliest first. Compiled on
-    /// first use (a run that captures nothing does not pay for it); `None` if the regex is not
-    /// one-pass (it is searched unanchored from the first place).
-    one_pass: OnceLock<Option<onepass::DFA>>,
+    /// With `starts`, the engine run anchored at each place earliest first: its one-pass DFA,
+    /// else a bounded backtracker. Compiled on first use (a run that captures nothing does not
+    /// pay for it).
+    anchored: OnceLock<Option<Engine>>,
+}
+
+/// An engine that finds a regex's match, with its groups, beginning at a given place.
+#[derive(Debug)]
+enum Engine {
+    /// For a one-pass regex (each byte decides the way on): one DFA transition a byte.
+    OnePass(Box<onepass::DFA>),
+    /// For any other: a lazy DFA finds where the match ends, then a backtracker finds its
+    /// groups between the two places.
+    Backtrack(Box<Bounded>),
+}
+
+/// A regex as a lazy DFA and a bounded backtracker. The backtracker marks each state at each
+/// place it visits, so the marks it clears before a search grow with the text it is given: it
+/// only gets the match the DFA found (given the rest of the line, clearing cost as much as the
+/// search). A line too long for it is searched unanchored by the regex instead.
+#[derive(Debug)]
+struct Bounded {
+    dfa: hybrid::dfa::DFA,
+    backtrack: backtrack::BoundedBacktracker,
+}
+
+/// A [`Bounded`] engine's caches and match slots.
+#[derive(Debug)]
+struct BoundedCache {
+    dfa: hybrid::dfa::Cache,
+    backtrack: backtrack::Cache,
+    caps: Captures,
+}
+
+impl Engine {
+    /// The engine for `pattern`, if one can be built.
+    fn new(pattern: &str) -> Option<Engine> {
+        if let Ok(dfa) = onepass::DFA::new(pattern) {
+            return Some(Engine::OnePass(Box::new(dfa)));
+        }
+        Some(Engine::Backtrack(Box::new(Bounded {
+            dfa: hybrid::dfa::DFA::new(pattern).ok()?,
+            backtrack: backtrack::BoundedBacktracker::new(pattern).ok()?,
+        })))
+    }
+
+    /// A cache and match slots for it.
+    fn cache(&self) -> EngineCache {
+        match self {
+            Engine::OnePass(dfa) => EngineCache::OnePass(dfa.create_cache(), dfa.create_captures()),
+            Engine::Backtrack(e) => EngineCache::Backtrack(Box::new(BoundedCache {
+                dfa: e.dfa.create_cache(),
+                backtrack: e.backtrack.create_cache(),
+                caps: e.backtrack.create_captures(),
+            })),
+        }
+    }
+
+    /// Whether it matches at the start of `input` (anchored), the match then in `cache`'s
+    /// slots; `None` if it cannot tell (the text is too long for the backtracker).
+    fn search(&self, cache: &mut EngineCache, input: &Input<'_>) -> Option<bool> {
+        match (self, cache) {
+            (Engine::OnePass(dfa), EngineCache::OnePass(cache, caps)) => {
+                dfa.try_search(cache, input, caps).ok()?;
+                Some(caps.is_match())
+            }
+            (Engine::Backtrack(e), EngineCache::Backtrack(cache)) => {
+                let Some(end) = e.dfa.try_search_fwd(&mut cache.dfa, input).ok()? else {
+                    return Some(false);
+                };
+                let input = input.clone().range(input.start()..end.offset());
+                e.backtrack
+                    .try_search(&mut cache.backtrack, &input, &mut cache.caps)
+                    .ok()?;
+                Some(cache.caps.is_match())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An [`Engine`]'s cache and match slots.
+#[derive(Debug)]
+enum EngineCache {
+    OnePass(onepass::Cache, Captures),
+    Backtrack(Box<BoundedCache>),
+}
+
+impl EngineCache {
+    /// The slots of the last match found with it.
+    fn captures(&self) -> &Captures {
+        match self {
+            EngineCache::OnePass(_, caps) => caps,
+            EngineCache::Backtrack(cache) => &cache.caps,
+        }
+    }
+}
+
+/// What captures keep from one call to the next on a thread: the rows of what is known of the
+/// lines, and each value regex's engine cache and match slots. Made once, not for each block or
+/// sampled line.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// [`Line::first`] for all lines, a row of [`Values::literals`]'s length a line.
+    first: Vec<usize>,
+    /// [`Line::found`] for all lines, a row of [`Values::names`]'s length a line.
+    found: Vec<Option<(usize, usize)>>,
+    /// For each value regex, its anchored engine's cache and slots, once used.
+    anchored: Vec<Option<EngineCache>>,
+    /// For each value regex, its slots for the unanchored search, once used.
+    locs: Vec<Option<regex::CaptureLocations>>,
 }
 
 /// Whether line `i` already has a value for a name (then it is not looked for).
@@ -241,7 +354,7 @@ impl Values {
                 groups,
                 needles,
                 starts,
-                one_pass: OnceLock::new(),
+                anchored: OnceLock::new(),
             });
         }
         for name in more {
@@ -257,19 +370,48 @@ impl Values {
                 .iter()
                 .map(|l| memmem::Finder::new(l).into_owned())
                 .collect(),
+            scratch: Mutex::default(),
         }
     }
 
     /// Where the values of each line are: a row of [`Values::names`]'s length a line, in
-    /// `lines`' order, `None` where the line has no such value. The regexes of a line's rules
-    /// come first, then every value regex in turn; the first value of a name wins, and a name
-    /// `known(line, name)`, if asked, is not looked for. Each value regex runs over all the lines
-    /// before the next one does, which keeps its caches warm.
-    fn find(&self, lines: &[Text<'_>], known: Option<&Known<'_>>) -> Vec<Option<(usize, usize)>> {
+    /// `lines`' order, `None` where the line has no such value, handed to `then`. The regexes of
+    /// a line's rules come first, then every value regex in turn; the first value of a name
+    /// wins, and a name `known(line, name)`, if asked, is not looked for. Each value regex runs
+    /// over all the lines before the next one does, which keeps its caches warm.
+    fn find<T>(
+        &self,
+        lines: &[Text<'_>],
+        known: Option<&Known<'_>>,
+        then: impl FnOnce(&[Option<(usize, usize)>]) -> T,
+    ) -> T {
+        let taken = self.scratch.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut scratch = taken.unwrap_or_default();
+        self.find_in(lines, known, &mut scratch);
+        let found = then(&scratch.found);
+        self.scratch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(scratch);
+        found
+    }
+
+    /// [`Values::find`] with `scratch`: the rows end up in `scratch.found`.
+    fn find_in(&self, lines: &[Text<'_>], known: Option<&Known<'_>>, scratch: &mut Scratch) {
         // A row of each for every line (one at least, so that there is a row).
         let (literals, names) = (self.literals.len().max(1), self.names.len().max(1));
-        let mut first = vec![UNKNOWN; lines.len() * literals];
-        let mut found = vec![None; lines.len() * names];
+        let Scratch {
+            first,
+            found,
+            anchored,
+            locs,
+        } = scratch;
+        first.clear();
+        first.resize(lines.len() * literals, UNKNOWN);
+        found.clear();
+        found.resize(lines.len() * names, None);
+        anchored.resize_with(self.regexes.len(), || None);
+        locs.resize_with(self.regexes.len(), || None);
         let id = |n: &str| self.names.iter().position(|k| *k == n);
         for (i, (line, found)) in lines.iter().zip(found.chunks_mut(names)).enumerate() {
             if let Some(known) = known {
@@ -302,73 +444,106 @@ impl Values {
                 }
             }
         }
-        for v in &self.regexes {
-            let mut locs = None;
-            let mut anchored = None;
+        for ((v, anchored), locs) in self.regexes.iter().zip(anchored).zip(locs) {
             let state = first.chunks_mut(literals).zip(found.chunks_mut(names));
             for (&Text { text, .. }, (first, found)) in lines.iter().zip(state) {
-                let mut line = Line { text, first, found };
-                if v.groups.iter().all(|&(_, id)| line.found[id].is_some())
-                    || !v.needles.iter().all(|group| {
-                        group
-                            .iter()
-                            .any(|&l| line.first(&self.literals, l).is_some())
-                    })
-                {
-                    continue;
-                }
-                let one_pass = if v.starts.is_empty() {
-                    None
-                } else {
-                    v.one_pass
-                        .get_or_init(|| onepass::DFA::new(v.regex.as_str()).ok())
-                        .as_ref()
-                };
-                if let Some(engine) = one_pass {
-                    let (cache, caps) = anchored
-                        .get_or_insert_with(|| (engine.create_cache(), engine.create_captures()));
-                    if self.anchored(engine, cache, caps, &v.starts, &mut line) {
-                        line.keep(v, |g| caps.get_group(g).map(|s| (s.start, s.end)));
-                    }
-                    continue;
-                }
-                // No match begins before the first place of a starting literal.
-                let from = if v.starts.is_empty() {
-                    Some(0)
-                } else {
-                    v.starts
-                        .iter()
-                        .filter_map(|&l| line.first(&self.literals, l))
-                        .min()
-                };
-                let locs = locs.get_or_insert_with(|| v.regex.capture_locations());
-                if let Some(from) = from {
-                    if v.regex.captures_read_at(locs, text, from).is_some() {
-                        line.keep(v, |g| locs.get(g));
-                    }
-                }
+                self.run(v, anchored, locs, &mut Line { text, first, found });
             }
         }
-        found
+    }
+
+    /// Runs value regex `v` over `line`, with its engine's cache `anchored` and its slots for
+    /// the unanchored search `locs`, if it could match and finds a name not found yet.
+    fn run(
+        &self,
+        v: &Value,
+        anchored: &mut Option<EngineCache>,
+        locs: &mut Option<regex::CaptureLocations>,
+        line: &mut Line<'_>,
+    ) {
+        if v.groups.iter().all(|&(_, id)| line.found[id].is_some())
+            || !v.needles.iter().all(|group| {
+                group
+                    .iter()
+                    .any(|&l| line.first(&self.literals, l).is_some())
+            })
+        {
+            return;
+        }
+        let engine = if v.starts.is_empty() {
+            None
+        } else {
+            v.anchored
+                .get_or_init(|| Engine::new(v.regex.as_str()))
+                .as_ref()
+        };
+        if let Some(engine) = engine {
+            let cache = anchored.get_or_insert_with(|| engine.cache());
+            match self.anchored(engine, cache, &v.starts, line) {
+                Some(true) => {
+                    let caps = cache.captures();
+                    line.keep(v, |g| caps.get_group(g).map(|s| (s.start, s.end)));
+                    return;
+                }
+                Some(false) => return,
+                // Too long for the engine: searched unanchored.
+                None => {}
+            }
+        }
+        // No match begins before the first place of a starting literal.
+        let from = if v.starts.is_empty() {
+            Some(0)
+        } else {
+            v.starts
+                .iter()
+                .filter_map(|&l| line.first(&self.literals, l))
+                .min()
+        };
+        let locs = locs.get_or_insert_with(|| v.regex.capture_locations());
+        if let Some(from) = from {
+            if v.regex.captures_read_at(locs, line.text, from).is_some() {
+                line.keep(v, |g| locs.get(g));
+            }
+        }
     }
 
     /// Adds to `into[i]` the values of `lines[i]` that it lacks (see [`Values::find`]).
     pub(crate) fn capture(&self, lines: &[Text<'_>], into: &mut [BTreeMap<String, String>]) {
-        let found = self.find(lines, Some(&|i, name| into[i].contains_key(name)));
-        let rows = found.chunks(self.names.len().max(1));
-        for ((line, into), found) in lines.iter().zip(into).zip(rows) {
-            for (name, &span) in self.names.iter().zip(found) {
-                if let Some((start, end)) = span.filter(|(start, end)| start < end) {
-                    let value = value(&line.text[start..end], line.secret);
-                    into.insert(name.to_string(), value.into_owned());
+        let found = self.find(
+            lines,
+            Some(&|i, name| into[i].contains_key(name)),
+            |found| {
+                let mut values = Vec::new();
+                for (i, (line, found)) in lines
+                    .iter()
+                    .zip(found.chunks(self.names.len().max(1)))
+                    .enumerate()
+                {
+                    for (name, &span) in self.names.iter().zip(found) {
+                        if let Some((start, end)) = span.filter(|(start, end)| start < end) {
+                            values.push((
+                                i,
+                                *name,
+                                value(&line.text[start..end], line.secret).into_owned(),
+                            ));
+                        }
+                    }
                 }
-            }
+                values
+            },
+        );
+        for (i, name, value) in found {
+            into[i].insert(name.to_string(), value);
         }
     }
 
     /// The values of each line (see [`Values::find`]).
     pub(crate) fn captured(&self, lines: &[Text<'_>]) -> Vec<Captured> {
-        let found = self.find(lines, None);
+        self.find(lines, None, |found| self.captures(lines, found))
+    }
+
+    /// Each line's [`Captured`] from its row of `found`.
+    fn captures(&self, lines: &[Text<'_>], found: &[Option<(usize, usize)>]) -> Vec<Captured> {
         let rows = found.chunks(self.names.len().max(1));
         lines
             .iter()
@@ -392,15 +567,15 @@ impl Values {
     }
 
     /// Runs `engine` anchored at each place in the line where one of the literals `starts`
-    /// begins, earliest first, until it matches (`caps` holds the match): the leftmost match.
+    /// begins, earliest first, until it matches (the match is then in `cache`): the leftmost
+    /// match. `None` if the engine could not search the line.
     fn anchored(
         &self,
-        engine: &onepass::DFA,
-        cache: &mut onepass::Cache,
-        caps: &mut Captures,
+        engine: &Engine,
+        cache: &mut EngineCache,
         starts: &[usize],
         line: &mut Line<'_>,
-    ) -> bool {
+    ) -> Option<bool> {
         // The next place of each literal, from the last one tried on.
         let mut next = [None; MAX_STARTS];
         for (next, &l) in next.iter_mut().zip(starts) {
@@ -413,14 +588,14 @@ impl Values {
             .min_by_key(|&(_, at)| at)
         {
             let input = Input::new(line.text).range(at..).anchored(Anchored::Yes);
-            if engine.try_search(cache, &input, caps).is_ok() && caps.is_match() {
-                return true;
+            if engine.search(cache, &input)? {
+                return Some(true);
             }
             next[k] = self.literals[starts[k]]
                 .find(&line.text.as_bytes()[at + 1..])
                 .map(|i| at + 1 + i);
         }
-        false
+        Some(false)
     }
 }
 
@@ -671,12 +846,16 @@ regex = 'xyz(?P<empty>q*)(?P<tail>z+)'
         let values = Values::new(&set.values, []);
         assert!(values.regexes[0].starts.is_empty());
         assert!(!values.regexes[1].starts.is_empty());
+        // Too long for the backtracker: searched unanchored instead.
+        let long = format!("at {}@{} xyz", "u".repeat(300_000), "h".repeat(10));
         let texts = [
             "a=1 at me@host b=2",
             "nothing here",
             "at host at u@h xyzzz",
             "xyz at @ =3 n=44",
             "",
+            "at m\u{e9}@h\u{f4}te\u{2003}x at z",
+            &long,
         ];
         let lines: Vec<Text> = texts.iter().map(|t| text(t)).collect();
         let mut got = vec![BTreeMap::new(); lines.len()];
@@ -695,6 +874,12 @@ regex = 'xyz(?P<empty>q*)(?P<tail>z+)'
         assert_eq!(got[2]["host"], "host");
         assert!(!got[2].contains_key("empty"));
         assert_eq!(got[2]["tail"], "zz");
+        assert_eq!(got[5]["host"], "h\u{f4}te\u{2003}x");
+        assert_eq!(got[6]["host"], "hhhhhhhhhh");
+        let Some(Some(Engine::Backtrack(e))) = values.regexes[1].anchored.get() else {
+            panic!("the user and host regex is not one-pass");
+        };
+        assert!(long.len() > e.backtrack.max_haystack_len());
     }
 
     #[test]
@@ -757,6 +942,9 @@ regex = 'host (?P<host>[a-z]+) port (?P<port>\d+)'
             Just("license type is not supported: basic".to_string()),
             Just(":9200".to_string()),
             Just("@".to_string()),
+            // Not ASCII: a user and host, and a space that `\s` holds.
+            Just("Get \"https://\u{e9}l\u{e8}ve@h\u{f4}te:9200/\"".to_string()),
+            Just("\u{a0}".to_string()),
             "[ -~]{0,12}",
             "\\PC{0,4}",
         ]
