@@ -553,6 +553,22 @@ impl Aggregation {
         deltas
     }
 
+    /// Gives sample `sample` of finding `finding` the values of its line, when the line's capture
+    /// was put off (its [`Failed::capture`] left the map empty): they join the finding's values
+    /// as they would have when the sample was taken, if the samples whose capture was put off
+    /// are filled in the order they were taken and before any other is taken.
+    pub fn fill_sample(&mut self, finding: usize, sample: usize, values: BTreeMap<String, String>) {
+        let Some(f) = self.findings.get_mut(finding) else {
+            return;
+        };
+        for (k, v) in &values {
+            f.values.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        if let Some(s) = f.samples.get_mut(sample) {
+            s.values = values;
+        }
+    }
+
     /// Masks and cuts the samples that are not yet: call it on the aggregation that observers
     /// see, after each merge. Only the samples kept are sealed, a few per finding.
     pub fn seal(&mut self) {

@@ -5,7 +5,7 @@
 //! rendered of it. An [`EventCache`] shared by the chunks and blocks of a run finds it again.
 //! Values are captured at the end of a block, each regex over all its new lines in turn.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::Consumer;
@@ -302,6 +302,9 @@ pub struct Collector {
     cache: Option<Arc<EventCache>>,
     /// Lines of this block's events whose values are still to be captured.
     uncaptured: Vec<Arc<EventLine>>,
+    /// Samples the aggregation took of this block's events, in the order taken, whose values
+    /// come from their lines once those are captured: (finding, sample, line).
+    samples: Vec<(usize, usize, Arc<EventLine>)>,
     /// Keep each event's line as read.
     raw: bool,
 }
@@ -314,6 +317,7 @@ impl Collector {
             events: events.then(Vec::new),
             cache: None,
             uncaptured: Vec::new(),
+            samples: Vec::new(),
             raw: false,
         }
     }
@@ -333,24 +337,37 @@ impl Collector {
 
 impl Consumer for Collector {
     fn failure(&mut self, failure: &Failure, line: Failed<'_>) {
-        if let Some(events) = &mut self.events {
-            let cache = self.cache.get_or_insert_with(Arc::default);
-            let shared = cache.get_or_make(failure, line.text, || {
-                EventLine::new(failure.clone(), line.text)
-            });
-            // Captured at the end of the block, all together (a line met again before then, or
-            // met first by another block still being scanned, is listed again: whichever
-            // capture comes first sets the values, the same either way).
-            if shared.captured.get().is_none() {
-                self.uncaptured.push(shared.clone());
-            }
-            events.push(MatchEvent {
-                at: line.at.clone(),
-                line: shared,
-                raw: self.raw.then(|| raw_sample(line.raw).into()),
-            });
+        let Some(events) = &mut self.events else {
+            self.agg.add_failure(&line);
+            return;
+        };
+        let cache = self.cache.get_or_insert_with(Arc::default);
+        let shared = cache.get_or_make(failure, line.text, || {
+            EventLine::new(failure.clone(), line.text)
+        });
+        // Captured at the end of the block, all together (a line met again before then, or
+        // met first by another block still being scanned, is listed again: whichever
+        // capture comes first sets the values, the same either way).
+        if shared.captured.get().is_none() {
+            self.uncaptured.push(shared.clone());
         }
-        self.agg.add_failure(&line);
+        events.push(MatchEvent {
+            at: line.at.clone(),
+            line: shared.clone(),
+            raw: self.raw.then(|| raw_sample(line.raw).into()),
+        });
+        // A sample's values are its line's: taken from it once captured rather than captured
+        // twice (the aggregation of each chunk samples every finding again).
+        let sampled = std::cell::Cell::new(false);
+        let put_off = |_: &mut BTreeMap<String, String>| sampled.set(true);
+        let (finding, _) = self.agg.add_failure(&Failed {
+            capture: &put_off,
+            ..line
+        });
+        if sampled.get() {
+            let sample = self.agg.findings[finding].samples.len() - 1;
+            self.samples.push((finding, sample, shared));
+        }
     }
 
     fn success(&mut self, component: Component, at: Pos, lines: u64) {
@@ -358,25 +375,28 @@ impl Consumer for Collector {
     }
 
     fn block_done(&mut self, matcher: &Matcher) {
-        if self.uncaptured.is_empty() {
-            return;
+        if !self.uncaptured.is_empty() {
+            let mut todo = std::mem::take(&mut self.uncaptured);
+            todo.retain(|line| line.captured.get().is_none());
+            todo.sort_by_key(Arc::as_ptr);
+            todo.dedup_by_key(|line| Arc::as_ptr(line));
+            let lines: Vec<(&Failure, &str, bool)> = todo
+                .iter()
+                .map(|l| (&l.failure, l.read(), l.secret))
+                .collect();
+            let values = matcher.captured(&lines);
+            for (line, values) in todo.iter().zip(values) {
+                // Another block may have captured it meanwhile: the same values.
+                let _ = line.captured.set(values);
+            }
+            // Its memory serves the next block.
+            self.uncaptured = todo;
+            self.uncaptured.clear();
         }
-        let mut todo = std::mem::take(&mut self.uncaptured);
-        todo.retain(|line| line.captured.get().is_none());
-        todo.sort_by_key(Arc::as_ptr);
-        todo.dedup_by_key(|line| Arc::as_ptr(line));
-        let lines: Vec<(&Failure, &str, bool)> = todo
-            .iter()
-            .map(|l| (&l.failure, l.read(), l.secret))
-            .collect();
-        let values = matcher.captured(&lines);
-        for (line, values) in todo.iter().zip(values) {
-            // Another block may have captured it meanwhile: the same values.
-            let _ = line.captured.set(values);
+        for (finding, sample, line) in self.samples.drain(..) {
+            self.agg
+                .fill_sample(finding, sample, line.values().to_map());
         }
-        // Its memory serves the next block.
-        self.uncaptured = todo;
-        self.uncaptured.clear();
     }
 }
 
@@ -474,6 +494,53 @@ mod tests {
             assert!(!one.is_empty());
             assert_eq!(e.line.values().to_map(), one, "{text}");
         }
+    }
+
+    #[test]
+    fn samples_get_the_values_of_their_lines_as_if_captured_when_taken() {
+        let m = crate::scan::tests::matcher();
+        let cache = Arc::new(EventCache::default());
+        // Same finding (cluster, timeout), values that differ from line to line and names
+        // that only some lines have: the first value of a name must win, in input order.
+        let other = r#"error making http request: Get "https://elastic:pw@es03:9203/": dial tcp 10.0.0.7:9203: i/o timeout"#;
+        let blocks: [&[&str]; 2] = [&[TIMEOUT, REFUSED], &[REFUSED, other, TIMEOUT, TIMEOUT]];
+        let (mut sampled, mut plain) = (Vec::new(), Vec::new());
+        let mut n = 0;
+        for block in blocks {
+            // With events, and a cache that knows the first block's lines in the second.
+            let mut with = Collector::new(true).with_cache(&cache);
+            let mut without = Collector::new(false);
+            for text in block {
+                n += 1;
+                feed(&mut with, &m, text, n);
+                feed(&mut without, &m, text, n);
+            }
+            with.block_done(&m);
+            without.block_done(&m);
+            sampled.push(with.agg);
+            plain.push(without.agg);
+        }
+        for (with, without) in sampled.iter().zip(&plain) {
+            assert!(!with.findings.is_empty());
+            for (a, b) in with.findings.iter().zip(&without.findings) {
+                assert_eq!(a.values, b.values, "{:?}", a.key);
+                let values = |f: &crate::findings::Finding| {
+                    f.samples
+                        .iter()
+                        .map(|s| s.values.clone())
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(values(a), values(b), "{:?}", a.key);
+            }
+        }
+        // The second block's timeout finding took `other`'s values first.
+        let timeout = plain[1]
+            .findings
+            .iter()
+            .find(|f| f.key.cause == "timeout")
+            .unwrap();
+        assert_eq!(timeout.values["es_host"], "es03");
+        assert_eq!(timeout.samples.len(), 3);
     }
 
     #[test]
