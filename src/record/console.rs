@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use super::json::{self, Fields};
+use super::json::{self, Fields, Member};
 use super::{parse_ts, Level, Part, Record};
 
 /// Decodes a zap console line, or `None` when `line` does not start with a timestamp and a tab.
@@ -40,8 +40,8 @@ pub(super) fn decode(line: &str) -> Option<Record<'_>> {
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| Some(*i) != error)
-                .map(|(_, (key, value))| (key.as_str(), value));
-            let message = serde_json::Value::String(message.to_owned());
+                .map(|(_, (key, value))| (key.as_ref(), value));
+            let message = Member::Str(Cow::Borrowed(message));
             let message = (!body.is_empty()).then_some(&message);
             Cow::Owned(json::render(message, error.map(|i| &fields.0[i].1), others))
         }
@@ -64,7 +64,7 @@ pub(super) fn decode(line: &str) -> Option<Record<'_>> {
 }
 
 /// Splits the JSON fields zap appends after the last tab, when there are some.
-fn split_fields(body: &str) -> (&str, Option<Fields>) {
+fn split_fields(body: &str) -> (&str, Option<Fields<'_>>) {
     if !body.ends_with('}') {
         return (body, None);
     }

@@ -6,21 +6,19 @@
 //! everything to stderr). An entry whose `log` has no line terminator is one part of a line Docker
 //! split at 16 KiB: it is marked [`Part::Partial`](super::Part) for the scanner to join.
 
-use serde_json::Value;
-
-use super::json::Fields;
+use super::json::{Fields, Member};
 use super::{decode_owned, parse_rfc3339, Record};
 
 /// Decodes `fields` when they are a Docker json-file envelope: a string `log` beside a `stream` or
 /// a `time`. Anything else is left untouched for the JSON log decoders.
-pub(super) fn decode(fields: &mut Fields, depth: usize) -> Option<Record<'static>> {
+pub(super) fn decode(fields: &mut Fields<'_>, depth: usize) -> Option<Record<'static>> {
     let mut log = None;
     let mut time = None;
     let mut stream = false;
     for (i, (key, value)) in fields.0.iter().enumerate() {
-        match (key.as_str(), value) {
-            ("log", Value::String(_)) => log = Some(i),
-            ("time", Value::String(t)) => time = Some(t.as_str()),
+        match (key.as_ref(), value) {
+            ("log", Member::Str(_)) => log = Some(i),
+            ("time", Member::Str(t)) => time = Some(t.as_ref()),
             ("stream", _) => stream = true,
             _ => {}
         }
@@ -30,9 +28,10 @@ pub(super) fn decode(fields: &mut Fields, depth: usize) -> Option<Record<'static
         return None;
     }
     let ts = time.and_then(parse_rfc3339);
-    let Value::String(mut inner) = std::mem::take(&mut fields.0[log].1) else {
+    let Member::Str(inner) = std::mem::take(&mut fields.0[log].1) else {
         return None;
     };
+    let mut inner = inner.into_owned();
     // Docker splits a line longer than 16 KiB into entries whose `log` has no line terminator:
     // all but the last are parts of one line.
     let partial = !inner.ends_with('\n');

@@ -5,22 +5,20 @@
 //! [`super::prefix::timestamp`]), and the JSON export of `journalctl -o json`, whose `MESSAGE` is
 //! the inner line, `__REALTIME_TIMESTAMP` the time in microseconds and `PRIORITY` the level.
 
-use serde_json::Value;
-
-use super::json::Fields;
+use super::json::{Fields, Member};
 use super::{decode_owned, unwrap_inner, Level, Record};
 
 /// Decodes `fields` when they are a `journalctl -o json` entry: a string `MESSAGE` beside
 /// `__REALTIME_TIMESTAMP` or `PRIORITY`. The inner line's own timestamp and level win.
-pub(super) fn decode_json(fields: &mut Fields, depth: usize) -> Option<Record<'static>> {
+pub(super) fn decode_json(fields: &mut Fields<'_>, depth: usize) -> Option<Record<'static>> {
     let mut message = None;
     let mut micros = None;
     let mut priority = None;
     for (i, (key, value)) in fields.0.iter().enumerate() {
-        match (key.as_str(), value) {
-            ("MESSAGE", Value::String(_)) => message = Some(i),
-            ("__REALTIME_TIMESTAMP", Value::String(t)) => micros = t.parse::<i64>().ok(),
-            ("PRIORITY", Value::String(p)) => priority = p.parse::<u8>().ok(),
+        match (key.as_ref(), value) {
+            ("MESSAGE", Member::Str(_)) => message = Some(i),
+            ("__REALTIME_TIMESTAMP", Member::Str(t)) => micros = t.parse::<i64>().ok(),
+            ("PRIORITY", Member::Str(p)) => priority = p.parse::<u8>().ok(),
             _ => {}
         }
     }
@@ -28,10 +26,10 @@ pub(super) fn decode_json(fields: &mut Fields, depth: usize) -> Option<Record<'s
     if micros.is_none() && priority.is_none() {
         return None;
     }
-    let Value::String(inner) = std::mem::take(&mut fields.0[message].1) else {
+    let Member::Str(inner) = std::mem::take(&mut fields.0[message].1) else {
         return None;
     };
-    let mut record = decode_owned(inner, depth + 1);
+    let mut record = decode_owned(inner.into_owned(), depth + 1);
     if record.ts.is_none() {
         record.ts = micros.and_then(|us| jiff::Timestamp::from_microsecond(us).ok());
     }

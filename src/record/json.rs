@@ -5,9 +5,11 @@
 //! ([`render`]). A `{` line that is a Docker json-file envelope is handed to [`super::docker`]; one
 //! that is not a log (no message and no level) is left to the caller as plain text.
 
+use std::borrow::Cow;
 use std::fmt::{self, Write};
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::{docker, parse_ts, Level, Part, Record, MAX_DEPTH};
@@ -16,26 +18,134 @@ use super::{docker, parse_ts, Level, Part, Record, MAX_DEPTH};
 /// far shorter; the limit keeps a pathological line from costing several times its size in memory.
 pub const MAX_JSON_LEN: usize = 1 << 20;
 
-/// The members of one JSON object, in the order the line has them (serde_json's own map would sort
-/// them, and the text should read like the line).
-#[derive(Debug, Default)]
-pub(super) struct Fields(pub(super) Vec<(String, Value)>);
+/// A member's value: a string (borrowed from the line when it holds no escape, which is most of
+/// them), or anything else as `serde_json`'s [`Value`].
+#[derive(Debug)]
+pub(super) enum Member<'a> {
+    /// A string.
+    Str(Cow<'a, str>),
+    /// A number, `true`, `false`, `null`, an array or an object.
+    Other(Value),
+}
 
-impl<'de> Deserialize<'de> for Fields {
+impl Default for Member<'_> {
+    fn default() -> Self {
+        Member::Other(Value::Null)
+    }
+}
+
+impl<'a> Member<'a> {
+    /// The string, if it is one.
+    pub(super) fn as_str(&self) -> Option<&str> {
+        match self {
+            Member::Str(s) => Some(s),
+            Member::Other(_) => None,
+        }
+    }
+}
+
+impl From<Value> for Member<'_> {
+    fn from(value: Value) -> Self {
+        match value {
+            Value::String(s) => Member::Str(Cow::Owned(s)),
+            other => Member::Other(other),
+        }
+    }
+}
+
+/// The members of one JSON object, in the order the line has them (serde_json's own map would sort
+/// them, and the text should read like the line). Names and strings are borrowed from the line
+/// where they hold no escape: a decoded line allocated each of them before, and freeing them cost
+/// as much as parsing.
+#[derive(Debug, Default)]
+pub(super) struct Fields<'a>(pub(super) Vec<(Cow<'a, str>, Member<'a>)>);
+
+/// A member name, borrowed when it can be.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_str(MemberVisitor)
+            .map(|m| match m {
+                Member::Str(s) => Key(s),
+                Member::Other(v) => Key(Cow::Owned(v.to_string())),
+            })
+    }
+}
+
+impl<'de> Deserialize<'de> for Member<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(MemberVisitor)
+    }
+}
+
+/// Reads a member's value: a string as it is, anything else as `serde_json` reads a [`Value`].
+struct MemberVisitor;
+
+impl<'de> Visitor<'de> for MemberVisitor {
+    type Value = Member<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Member<'de>, E> {
+        Ok(Member::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Member<'de>, E> {
+        Ok(Member::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Member<'de>, E> {
+        Ok(Member::Str(Cow::Owned(v)))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Member<'de>, E> {
+        Ok(Member::Other(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Member<'de>, E> {
+        Ok(Member::Other(Value::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Member<'de>, E> {
+        Ok(Member::Other(Value::from(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Member<'de>, E> {
+        Ok(Member::Other(Value::from(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Member<'de>, E> {
+        Ok(Member::Other(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Member<'de>, A::Error> {
+        Value::deserialize(SeqAccessDeserializer::new(seq)).map(Member::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Member<'de>, A::Error> {
+        Value::deserialize(MapAccessDeserializer::new(map)).map(Member::Other)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ObjectVisitor;
 
         impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = Fields;
+            type Value = Fields<'de>;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object")
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
                 let mut members = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
-                while let Some(member) = map.next_entry::<String, Value>()? {
-                    members.push(member);
+                while let Some((Key(key), value)) = map.next_entry::<Key<'de>, Member<'de>>()? {
+                    members.push((key, value));
                 }
                 Ok(Fields(members))
             }
@@ -45,7 +155,7 @@ impl<'de> Deserialize<'de> for Fields {
     }
 }
 
-impl Fields {
+impl<'a> Fields<'a> {
     /// The index of the first member named by `names`, trying the names in order.
     fn find(&self, names: &[&str]) -> Option<usize> {
         names
@@ -55,12 +165,16 @@ impl Fields {
 
     /// Replaces nested objects by their members under dotted keys (`{"log":{"level":"x"}}` →
     /// `log.level`), as ECS readers see them.
-    fn flatten(self) -> Fields {
-        fn walk(prefix: String, value: Value, out: &mut Vec<(String, Value)>) {
+    fn flatten(self) -> Fields<'a> {
+        fn walk<'a>(
+            prefix: Cow<'a, str>,
+            value: Member<'a>,
+            out: &mut Vec<(Cow<'a, str>, Member<'a>)>,
+        ) {
             match value {
-                Value::Object(map) => {
+                Member::Other(Value::Object(map)) => {
                     for (key, value) in map {
-                        walk(format!("{prefix}.{key}"), value, out);
+                        walk(Cow::Owned(format!("{prefix}.{key}")), value.into(), out);
                     }
                 }
                 value => out.push((prefix, value)),
@@ -75,7 +189,7 @@ impl Fields {
 }
 
 /// Parses `s` as one JSON object (and nothing after it but white space).
-pub(super) fn parse_object(s: &str) -> Option<Fields> {
+pub(super) fn parse_object(s: &str) -> Option<Fields<'_>> {
     if s.len() > MAX_JSON_LEN {
         return None;
     }
@@ -131,12 +245,12 @@ const ECS: Dialect = Dialect {
 
 /// A zap or ECS object → its record; `None` when the object is not a log line (neither a message
 /// nor a level).
-fn log_object(fields: Fields) -> Option<Record<'static>> {
+fn log_object(fields: Fields<'_>) -> Option<Record<'static>> {
     let ecs = fields.0.iter().any(|(key, value)| {
         key == "@timestamp"
             || key == "ecs.version"
             || key.starts_with("log.")
-            || (key == "log" && value.is_object())
+            || (key == "log" && matches!(value, Member::Other(Value::Object(_))))
     });
     let (fields, dialect) = if ecs {
         (fields.flatten(), &ECS)
@@ -154,9 +268,9 @@ fn log_object(fields: Fields) -> Option<Record<'static>> {
     }
     let ts_at = fields.find(dialect.ts);
     let ts = ts_at.and_then(|i| match &fields.0[i].1 {
-        Value::String(s) => parse_ts(s),
-        Value::Number(n) => parse_ts(&n.to_string()),
-        _ => None,
+        Member::Str(s) => parse_ts(s),
+        Member::Other(Value::Number(n)) => parse_ts(&n.to_string()),
+        Member::Other(_) => None,
     });
     let error = fields.find(dialect.error);
 
@@ -166,7 +280,7 @@ fn log_object(fields: Fields) -> Option<Record<'static>> {
         .iter()
         .enumerate()
         .filter(|(i, (key, _))| !used.contains(&Some(*i)) && !(dialect.skip)(key))
-        .map(|(_, (key, value))| (key.as_str(), value));
+        .map(|(_, (key, value))| (key.as_ref(), value));
     let text = render(
         message.map(|i| &fields.0[i].1),
         error.map(|i| &fields.0[i].1),
@@ -182,10 +296,10 @@ fn log_object(fields: Fields) -> Option<Record<'static>> {
 
 /// Writes the text of a structured line: the message, then ` error=<error>`, then each other
 /// member as ` key=value` (strings unquoted, anything else as compact JSON).
-pub(super) fn render<'v>(
-    message: Option<&Value>,
-    error: Option<&Value>,
-    others: impl Iterator<Item = (&'v str, &'v Value)>,
+pub(super) fn render<'v, 'a: 'v>(
+    message: Option<&Member<'_>>,
+    error: Option<&Member<'_>>,
+    others: impl Iterator<Item = (&'v str, &'v Member<'a>)>,
 ) -> String {
     let mut text = String::with_capacity(256);
     if let Some(message) = message {
@@ -200,7 +314,7 @@ pub(super) fn render<'v>(
     text
 }
 
-fn push_pair(text: &mut String, key: &str, value: &Value) {
+fn push_pair(text: &mut String, key: &str, value: &Member<'_>) {
     if !text.is_empty() {
         text.push(' ');
     }
@@ -209,11 +323,11 @@ fn push_pair(text: &mut String, key: &str, value: &Value) {
     push_value(text, value);
 }
 
-fn push_value(text: &mut String, value: &Value) {
+fn push_value(text: &mut String, value: &Member<'_>) {
     match value {
-        Value::String(s) => text.push_str(s),
+        Member::Str(s) => text.push_str(s),
         // Value's Display is compact JSON; writing to a String cannot fail.
-        other => {
+        Member::Other(other) => {
             let _ = write!(text, "{other}");
         }
     }
@@ -395,12 +509,24 @@ mod tests {
     }
 
     #[test]
+    fn names_and_strings_without_escapes_are_borrowed_from_the_line() {
+        let fields =
+            parse_object(r#"{"msg":"plain","err\u006f":"a\"b","n":1,"o":{"k":"v"}}"#).unwrap();
+        assert!(matches!(fields.0[0].0, Cow::Borrowed("msg")));
+        assert!(matches!(fields.0[0].1, Member::Str(Cow::Borrowed("plain"))));
+        assert!(matches!(&fields.0[1].0, Cow::Owned(k) if k == "erro"));
+        assert!(matches!(&fields.0[1].1, Member::Str(Cow::Owned(v)) if v == "a\"b"));
+        assert!(matches!(&fields.0[2].1, Member::Other(Value::Number(n)) if n.as_u64() == Some(1)));
+        assert!(matches!(&fields.0[3].1, Member::Other(Value::Object(o)) if o["k"] == "v"));
+    }
+
+    #[test]
     fn parse_object_keeps_order() {
         let fields = parse_object(r#"{"z":1,"a":{"y":2,"b":3},"m":"s"}"#).unwrap();
-        let keys: Vec<_> = fields.0.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<_> = fields.0.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(keys, ["z", "a", "m"]);
         let flat = fields.flatten();
-        let keys: Vec<_> = flat.0.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<_> = flat.0.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(keys, ["z", "a.b", "a.y", "m"]);
         assert!(parse_object("[]").is_none());
         assert!(parse_object("1").is_none());
