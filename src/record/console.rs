@@ -43,7 +43,13 @@ pub(super) fn decode(line: &str) -> Option<Record<'_>> {
                 .map(|(_, (key, value))| (key.as_ref(), value));
             let message = Member::Str(Cow::Borrowed(message));
             let message = (!body.is_empty()).then_some(&message);
-            Cow::Owned(json::render(message, error.map(|i| &fields.0[i].1), others))
+            let len = body.len();
+            Cow::Owned(json::render(
+                message,
+                error.map(|i| &fields.0[i].1),
+                others,
+                len,
+            ))
         }
     };
     let text = match logger {

@@ -207,7 +207,7 @@ pub(super) fn decode(line: &str, depth: usize) -> Option<Record<'static>> {
             return Some(record);
         }
     }
-    log_object(fields)
+    log_object(fields, line.len())
 }
 
 /// Which member names one dialect uses for each role.
@@ -244,8 +244,8 @@ const ECS: Dialect = Dialect {
 };
 
 /// A zap or ECS object → its record; `None` when the object is not a log line (neither a message
-/// nor a level).
-fn log_object(fields: Fields<'_>) -> Option<Record<'static>> {
+/// nor a level). `len`: the length of the line it was read from.
+fn log_object(fields: Fields<'_>, len: usize) -> Option<Record<'static>> {
     let ecs = fields.0.iter().any(|(key, value)| {
         key == "@timestamp"
             || key == "ecs.version"
@@ -285,6 +285,7 @@ fn log_object(fields: Fields<'_>) -> Option<Record<'static>> {
         message.map(|i| &fields.0[i].1),
         error.map(|i| &fields.0[i].1),
         others,
+        len,
     );
     Some(Record {
         text: text.into(),
@@ -295,13 +296,16 @@ fn log_object(fields: Fields<'_>) -> Option<Record<'static>> {
 }
 
 /// Writes the text of a structured line: the message, then ` error=<error>`, then each other
-/// member as ` key=value` (strings unquoted, anything else as compact JSON).
+/// member as ` key=value` (strings unquoted, anything else as compact JSON). `len`: the length
+/// of the JSON the members were read from, which the text seldom exceeds (`"key":"value",`
+/// becomes ` key=value`, escapes are undone): room for it at once, rather than growing.
 pub(super) fn render<'v, 'a: 'v>(
     message: Option<&Member<'_>>,
     error: Option<&Member<'_>>,
     others: impl Iterator<Item = (&'v str, &'v Member<'a>)>,
+    len: usize,
 ) -> String {
-    let mut text = String::with_capacity(256);
+    let mut text = String::with_capacity(len);
     if let Some(message) = message {
         push_value(&mut text, message);
     }
