@@ -34,8 +34,8 @@ const MAX_CHUNK: usize = 64 << 20;
 const BLOCK_CHUNK: usize = 1 << 20;
 /// The chunk of a mapped file when events are kept: results go out chunk by chunk
 /// ([`scan_ordered`]), so that a closed output stops the work early and events do not pile up.
-/// Smaller chunks cost more than they save (each samples every finding anew: 4 and 8 MiB were
-/// slower on a storm), larger ones were no quicker.
+/// Since a chunk's samples take their values from its event lines rather than capturing them
+/// again, 8, 16 and 32 MiB take the same time on a 1 GiB storm (1.275, 1.294, 1.291 s).
 const EVENT_CHUNK: usize = 16 << 20;
 
 /// How a run reads its inputs.
