@@ -118,7 +118,8 @@ impl Engine {
     }
 
     /// Whether it matches at the start of `input` (anchored), the match then in `cache`'s
-    /// slots; `None` if it cannot tell (the text is too long for the backtracker).
+    /// slots; `None` if it cannot tell (the text is too long for the backtracker, or the lazy
+    /// DFA gave up: a Unicode word boundary before a non-ASCII byte, a cache cleared too often).
     fn search(&self, cache: &mut EngineCache, input: &Input<'_>) -> Option<bool> {
         match (self, cache) {
             (Engine::OnePass(dfa), EngineCache::OnePass(cache, caps)) => {
@@ -158,8 +159,8 @@ impl EngineCache {
 }
 
 /// What captures keep from one call to the next on a thread: the rows of what is known of the
-/// lines, and each value regex's engine cache and match slots. Made once, not for each block or
-/// sampled line.
+/// lines (up to [`KEPT_ROWS`] lines' worth), and each value regex's engine cache and match
+/// slots. Made once a thread, not for each block or sampled line.
 #[derive(Debug, Default)]
 struct Scratch {
     /// [`Line::first`] for all lines, a row of [`Values::literals`]'s length a line.
