@@ -46,6 +46,9 @@ pub struct WatchOptions {
 
 /// How many first bytes of a file are its fingerprint.
 const FINGERPRINT: usize = 256;
+/// How many of the first bytes a pass read are compared with what the file holds there, when the
+/// file turns out to have been rewritten during the pass.
+const PROBE: usize = 4096;
 /// How many bytes of fingerprint must agree for a new file to be taken for a copy of one read.
 const MIN_MATCH: usize = 64;
 /// How many closed files' fingerprints are remembered (for copies that show up later).
@@ -524,10 +527,7 @@ impl Watch<'_> {
         // Truncated (copytruncate, `> file`): it shrank, or — truncated and written again past
         // where we were — its first bytes changed. What it holds now is new; the old content's
         // fingerprint is kept for its copy.
-        let rewritten = !f.head.is_empty() && {
-            let now = read_head(&f.file, size.min(f.head.len() as u64));
-            now.len() < f.head.len().min(size as usize) || now[..] != f.head[..now.len()]
-        };
+        let rewritten = changed(f, size);
         if f.filling {
             if size < f.read_to() {
                 // A copy still being written up to where its original was read.
@@ -541,34 +541,62 @@ impl Watch<'_> {
             f.head.clear();
             f.file.seek(SeekFrom::Start(0))?;
         }
-        let f = &mut self.followers[i];
         let mut parts: Vec<Collector> = Vec::new();
-        loop {
-            let start = f.read_to();
-            let n = match f.file.read(f.framer.spare()) {
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    observer.problem(&f.path.display().to_string(), &e.to_string(), true);
+        // Checking and reading are two steps: a file truncated and written again in between is
+        // read from the old place, its new lines taken for the old file's next ones. Seen
+        // afterwards (its first bytes changed, and what was read is what the file now holds
+        // there), what this pass read is dropped and the file read again from its start. Twice
+        // at most: a file rewritten on every pass is read as it comes.
+        for again in [true, true, false] {
+            let f = &mut self.followers[i];
+            let (head, at, from) = (f.head.clone(), f.framer.position(), f.read_to());
+            let mut probe: Vec<u8> = Vec::new();
+            parts.clear();
+            loop {
+                let start = f.read_to();
+                let n = match f.file.read(f.framer.spare()) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        observer.problem(&f.path.display().to_string(), &e.to_string(), true);
+                        break;
+                    }
+                };
+                if n == 0 {
                     break;
                 }
-            };
-            if n == 0 {
-                break;
-            }
-            f.framer.filled(n);
-            // The fingerprint grows with the file up to its size.
-            if start < FINGERPRINT as u64 && f.head.len() as u64 == start {
+                f.framer.filled(n);
                 let held = f.framer.buffered();
                 let new = &held[held.len() - n..];
-                let take = (FINGERPRINT - f.head.len()).min(new.len());
-                f.head.extend_from_slice(&new[..take]);
+                if probe.len() < PROBE {
+                    probe.extend_from_slice(&new[..(PROBE - probe.len()).min(n)]);
+                }
+                // The fingerprint grows with the file up to its size.
+                if start < FINGERPRINT as u64 && f.head.len() as u64 == start {
+                    let take = (FINGERPRINT - f.head.len()).min(new.len());
+                    f.head.extend_from_slice(&new[..take]);
+                }
+                scan_ready(ctx, &mut f.framer, &f.source, false, false, &mut |p| {
+                    parts.push(p);
+                    Ok(())
+                })?;
             }
-            scan_ready(ctx, &mut f.framer, &f.source, false, false, &mut |p| {
-                parts.push(p);
-                Ok(())
-            })?;
+            let size = f.file.metadata().map(|m| m.len()).unwrap_or(0);
+            if !again
+                || probe.is_empty()
+                || !changed(f, size)
+                || read_at(&f.file, from, probe.len()) != probe
+            {
+                break;
+            }
+            // What this pass read is the file's new content: the old one ended where the pass
+            // began.
+            keep_retired(&mut self.retired, head, at);
+            f.framer.reset();
+            f.head.clear();
+            f.file.seek(SeekFrom::Start(0))?;
         }
+        let f = &mut self.followers[i];
         if last {
             scan_ready(ctx, &mut f.framer, &f.source, true, false, &mut |p| {
                 parts.push(p);
@@ -674,16 +702,44 @@ fn own_output() -> Vec<FileId> {
 /// Remembers where reading a file's content stopped (it was let go, or truncated), for a copy of
 /// it that may show up; the oldest of [`RETIRED`] is forgotten.
 fn retire(retired: &mut Vec<Retired>, f: &Follower) {
-    if f.head.is_empty() {
+    keep_retired(retired, f.head.clone(), f.framer.position());
+}
+
+/// Remembers a file whose fingerprint is `head`, read up to `at` (the oldest one goes when there
+/// are [`RETIRED`]).
+fn keep_retired(retired: &mut Vec<Retired>, head: Vec<u8>, at: Position) {
+    if head.is_empty() {
         return;
     }
     if retired.len() == RETIRED {
         retired.remove(0);
     }
-    retired.push(Retired {
-        head: f.head.clone(),
-        at: f.framer.position(),
-    });
+    retired.push(Retired { head, at });
+}
+
+/// Whether follower `f`'s file, now `size` bytes long, no longer begins with the bytes read from
+/// its start: truncated and written again.
+fn changed(f: &Follower, size: u64) -> bool {
+    !f.head.is_empty() && {
+        let now = read_head(&f.file, size.min(f.head.len() as u64));
+        now.len() < f.head.len().min(size as usize) || now[..] != f.head[..now.len()]
+    }
+}
+
+/// Up to `len` bytes of `file` from `offset`.
+fn read_at(file: &File, offset: u64, len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
+    let mut got = 0;
+    while got < len {
+        match file.read_at(&mut buf[got..], offset + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    buf.truncate(got);
+    buf
 }
 
 /// Whether `p` is the state file or one of its temporary files.
@@ -711,18 +767,7 @@ fn is_state_file(state: &Path, p: &Path) -> bool {
 
 /// The first bytes of a file (its fingerprint).
 fn read_head(file: &File, size: u64) -> Vec<u8> {
-    let mut head = vec![0u8; FINGERPRINT.min(size as usize)];
-    let mut got = 0;
-    while got < head.len() {
-        match file.read_at(&mut head[got..], got as u64) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-    }
-    head.truncate(got);
-    head
+    read_at(file, 0, FINGERPRINT.min(size as usize))
 }
 
 /// Newlines in the first `size` bytes of a file.
