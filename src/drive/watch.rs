@@ -2,7 +2,8 @@
 //! every way logs are rotated. Files are known by identity (device and inode, checked against a
 //! fingerprint of their first bytes), not by name: a renamed file is the same file and is not
 //! read twice; a file whose name now points elsewhere is read to its end and closed; a file that
-//! shrank was truncated and is read again from its start; a copy of a file already read (the copy
+//! shrank or whose first bytes changed (even while a pass read it) was truncated and is read
+//! again from its start; a copy of a file already read (the copy
 //! of `copytruncate`) is recognised by its fingerprint and continues where its original stopped.
 //! notify's events on the parent directories only wake the loop; a pass of `stat` and reads
 //! every poll interval is the truth. Followed files are read, never mapped. Each file has its own
