@@ -582,12 +582,7 @@ impl Watch<'_> {
                     Ok(())
                 })?;
             }
-            let size = f.file.metadata().map(|m| m.len()).unwrap_or(0);
-            if !again
-                || probe.is_empty()
-                || !changed(f, size)
-                || read_at(&f.file, from, probe.len()) != probe
-            {
+            if !again || !read_new_content(f, from, &probe) {
                 break;
             }
             // What this pass read is the file's new content: the old one ended where the pass
@@ -727,6 +722,15 @@ fn changed(f: &Follower, size: u64) -> bool {
     }
 }
 
+/// Whether what a pass of follower `f` read from `from` (its first bytes: `probe`) was the content
+/// the file was rewritten with during the pass, read from the old place: the file's first bytes
+/// changed, and it now holds `probe` at `from`. (If it holds something else there, the pass read
+/// the old content before the rewrite, which stands.)
+fn read_new_content(f: &Follower, from: u64, probe: &[u8]) -> bool {
+    let size = f.file.metadata().map(|m| m.len()).unwrap_or(0);
+    !probe.is_empty() && changed(f, size) && read_at(&f.file, from, probe.len()) == probe
+}
+
 /// Up to `len` bytes of `file` from `offset`.
 fn read_at(file: &File, offset: u64, len: usize) -> Vec<u8> {
     let mut buf = vec![0u8; len];
@@ -836,4 +840,70 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::io::Write;
+
+    use super::*;
+
+    /// A follower of `path` that has read `read` (the file's first bytes) and stands after it.
+    fn follower(path: &Path, read: &[u8]) -> Follower {
+        let file = File::open(path).unwrap();
+        let id = FileId::of(&file.metadata().unwrap());
+        Follower {
+            id,
+            path: path.to_path_buf(),
+            file,
+            head: read[..read.len().min(FINGERPRINT)].to_vec(),
+            framer: Framer::resume(
+                FOLLOW_BLOCK,
+                Position {
+                    offset: read.len() as u64,
+                    line: 1 + read.iter().filter(|&&b| b == b'\n').count() as u64,
+                },
+            ),
+            source: Source::new(&path.display().to_string(), 0),
+            filling: false,
+        }
+    }
+
+    #[test]
+    fn a_pass_that_read_a_rewritten_file_from_the_old_place_is_told_from_one_that_did_not() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("agent.log");
+        let line = |n: u32| format!("2025-10-14T09:15:0{n}Z error connection refused n={n}\n");
+        let (four, five, six) = (line(4), line(5), line(6));
+        fs::write(&path, &four).unwrap();
+        let from = four.len() as u64;
+
+        // Appended as usual: the pass read line 6 after line 4.
+        let mut f = follower(&path, four.as_bytes());
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(six.as_bytes())
+            .unwrap();
+        f.head.extend_from_slice(six.as_bytes());
+        assert!(!read_new_content(&f, from, six.as_bytes()));
+
+        // Truncated and written again (lines 5 and 6) between the check and the read: the pass
+        // read line 6 from where line 4 ended, and the fingerprint grew with it.
+        fs::write(&path, format!("{five}{six}")).unwrap();
+        let mut f = follower(&path, four.as_bytes());
+        f.head.extend_from_slice(six.as_bytes());
+        assert!(read_new_content(&f, from, six.as_bytes()));
+
+        // Rewritten after the pass read the old content (a line 7 that the new file does not
+        // hold there): what was read stands.
+        let seven = line(7);
+        let f = follower(&path, four.as_bytes());
+        assert!(!read_new_content(&f, from, seven.as_bytes()));
+
+        // A pass that read nothing has nothing to drop.
+        assert!(!read_new_content(&f, from, b""));
+    }
 }
