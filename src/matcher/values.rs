@@ -840,7 +840,7 @@ mod tests {
     }
 
     #[test]
-    fn regexes_that_begin_anywhere_or_are_not_one_pass_are_searched_unanchored() {
+    fn regexes_that_begin_anywhere_are_searched_unanchored_and_those_not_one_pass_backtracked() {
         let set = RuleSet::parse(
             "t.toml",
             r#"

@@ -291,7 +291,8 @@ fn raw_sample(raw: &[u8]) -> String {
 /// A [`Consumer`](super::Consumer) that aggregates and, when asked to, also keeps a
 /// [`MatchEvent`] per failing line. The values of lines with the same rules and text are
 /// captured once while the cache remembers them (the capture regexes are the cost of an event),
-/// and those of a block's new lines all together when the block is scanned.
+/// and those of a block's new lines all together when the block is scanned; the aggregation's
+/// samples of those lines take their values from them then.
 #[derive(Debug, Default)]
 pub struct Collector {
     /// The aggregation.
