@@ -12,6 +12,11 @@
 //! Quoted values end at their closing quote at the same level of JSON escaping, so a secret in a
 //! JSON string inside a zap line inside a Docker json-file line is found whole. Masking is
 //! idempotent: masking masked text changes nothing.
+//!
+//! Text cut before it is masked (a sample's first bytes, a piece of a line too long to scan whole)
+//! is cut where masking it alone still finds every secret: [`cut_point`] leaves out the token a
+//! cut falls in (a URL's userinfo is known only by the `@` after it), and [`piece_end`] ends a
+//! piece before a URL's scheme and before a key whose value could begin the next piece.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -208,6 +213,83 @@ pub(crate) fn hinted(text: &str) -> bool {
     words
         || (memchr::memchr(b'@', text.as_bytes()).is_some()
             && memchr::memmem::find(text.as_bytes(), b"://").is_some())
+}
+
+/// Whether byte `b` ends any token a secret can be in the middle of: whitespace and the bytes a
+/// URL's userinfo cannot hold (`/ " ' \\ < >`).
+fn ends_token(b: u8) -> bool {
+    b == b'/' || ends_url(b)
+}
+
+/// Whether byte `b` ends a URL, its scheme and userinfo with it: whitespace, `" ' \\ < >`.
+fn ends_url(b: u8) -> bool {
+    b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'\\' | b'<' | b'>')
+}
+
+/// Where to cut `text` to at most `max` bytes before masking it, if it is longer: before the
+/// token the cut would fall in. Masking knows a URL's userinfo only by the `@` after it, so a
+/// userinfo cut in two would be shown up to the cut; a secret after a key, a flag or a scheme
+/// is found however it ends. Always at a character boundary (after an ASCII byte, or 0).
+pub(crate) fn cut_point(text: &[u8], max: usize) -> Option<usize> {
+    if text.len() <= max {
+        return None;
+    }
+    if ends_token(text[max]) {
+        return Some(max);
+    }
+    Some(
+        text[..max]
+            .iter()
+            .rposition(|&b| ends_token(b))
+            .map_or(0, |i| i + 1),
+    )
+}
+
+/// How far before the end of a piece of an over-long line a hint word keeps the piece from
+/// ending there ([`piece_end`]): farther than any key, flag or scheme stands from its value.
+const PIECE_CONTEXT: usize = 1024;
+
+/// How many hint words [`piece_end`] moves a piece's end before, at most.
+const PIECE_TRIES: usize = 64;
+
+/// Where to end a piece of a line too long to scan whole, `text` being all of the line held (it
+/// goes on after it), so that each piece masked alone hides what masking the whole line would:
+/// after a whitespace or a byte that ends a URL, and not within [`PIECE_CONTEXT`] bytes after a
+/// hint word, whose value could begin in the next piece with the key, flag or scheme left in
+/// this one: the end moves before the hint word, which then begins the next piece with its
+/// value. Never before half of `text`, and past [`PIECE_TRIES`] hint words no more: only a line
+/// dense with hint words can still be cut between one and its value.
+pub(crate) fn piece_end(text: &[u8]) -> usize {
+    // Not after a `/`: a URL's userinfo is known only after its scheme.
+    let after_token = |upto: usize| {
+        text[..upto]
+            .iter()
+            .rposition(|&b| ends_url(b))
+            .map(|i| i + 1)
+    };
+    let Some(mut end) = after_token(text.len()) else {
+        // One token the whole length: there is no better place.
+        return text.len();
+    };
+    for _ in 0..PIECE_TRIES {
+        let from = end.saturating_sub(PIECE_CONTEXT);
+        let Some(hint) = first_hint(&text[from..end]) else {
+            break;
+        };
+        match after_token(from + hint) {
+            Some(before) if before > text.len() / 2 => end = before,
+            _ => break,
+        }
+    }
+    end
+}
+
+/// Where the first hint word of `text` is ([`hinted`]'s words, any case, or a `://` when an `@`
+/// follows somewhere).
+fn first_hint(text: &[u8]) -> Option<usize> {
+    let word = HINTS.find(text).map(|m| m.start());
+    let url = memchr::memchr(b'@', text).and_then(|_| memchr::memmem::find(text, b"://"));
+    word.into_iter().chain(url).min()
 }
 
 /// Returns `text` with every secret replaced by [`MASK`]; borrowed when there was nothing to mask.
@@ -822,6 +904,56 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_leaves_out_the_token_it_falls_in() {
+        use super::cut_point;
+        let line = b"refused: Get https://elastic:s3cr3t@es01:9200/ now";
+        // Short enough: not cut.
+        assert_eq!(cut_point(line, line.len()), None);
+        // Within the userinfo: back to the `/` before it.
+        let at = line.windows(3).position(|w| w == b"s3c").unwrap() + 2;
+        let end = cut_point(line, at).unwrap();
+        assert_eq!(&line[..end], b"refused: Get https://");
+        // Right before a space or a `/`: the token before it is whole.
+        assert_eq!(cut_point(line, 8), Some(8));
+        assert_eq!(cut_point(line, 20), Some(20));
+        // No end of a token before the cut: nothing is kept.
+        assert_eq!(cut_point(b"passwordpasswordpassword", 10), Some(0));
+        // Always at a character boundary.
+        let text = "é ü password=x".as_bytes();
+        for max in 0..text.len() {
+            let end = cut_point(text, max).unwrap();
+            assert!(std::str::from_utf8(&text[..end]).is_ok(), "{max}");
+            assert!(end <= max);
+        }
+    }
+
+    #[test]
+    fn a_piece_ends_where_the_next_one_can_mask_what_it_begins_with() {
+        use super::piece_end;
+        // One token all through: no better place than the end.
+        assert_eq!(piece_end(b"xxxxxxxx"), 8);
+        // A URL's password cut: the next piece begins with its scheme.
+        let url = b"dial tcp: see https://elastic:pa";
+        assert_eq!(&url[piece_end(url)..], b"https://elastic:pa");
+        // A value cut from its key: the next piece begins with the key.
+        let key = format!("{} Authorization: Bearer ab", "x".repeat(3000));
+        assert_eq!(
+            &key[piece_end(key.as_bytes())..],
+            "Authorization: Bearer ab"
+        );
+        // A hint word farther back than the context does not count.
+        let far = format!("password {} next", "y".repeat(2000));
+        assert_eq!(&far[piece_end(far.as_bytes())..], "next");
+        // Hint words all through: the piece still ends past its half, after a space.
+        let dense = "password ".repeat(1000);
+        let end = piece_end(dense.as_bytes());
+        assert!(
+            end > dense.len() / 2 && dense.as_bytes()[end - 1] == b' ',
+            "{end}"
+        );
+    }
+
+    #[test]
     fn url_tokens_and_passwords_with_at() {
         for (line, want) in [
             (
@@ -1052,6 +1184,37 @@ mod props {
             }
             masked_whole("using Bearer {} for es01", &l)?;
             masked_whole("ApiKey {}", &l)?;
+        }
+
+        #[test]
+        fn a_text_cut_before_masking_shows_no_part_of_a_secret(
+            secret in "[QXZJV]{8,16}",
+            cut in 0usize..120,
+        ) {
+            // Every form masking knows, and the line cut anywhere: what is kept of it is masked
+            // and must not show three letters running of the secret.
+            for form in [
+                "password={}",
+                "Authorization: Bearer {}",
+                "Authorization: {}",
+                "ApiKey {}",
+                r#""api_key": "{}""#,
+                "curl -u elastic:{} https://es01",
+                "--es-password {} --x",
+                "cloud_auth=elastic:{}",
+                "Get https://elastic:{}@es01:9200/_license",
+                "POST https://{}@otel.example:443/v1/logs",
+            ] {
+                let line = format!("level=error msg=refused {} tail words", form.replace("{}", &secret));
+                let end = super::cut_point(line.as_bytes(), cut).unwrap_or(line.len());
+                let shown = mask(&line[..end]);
+                for w in secret.as_bytes().windows(3) {
+                    prop_assert!(
+                        !shown.as_bytes().windows(3).any(|x| x == w),
+                        "{:?} cut at {} shows {:?}", line, cut, shown
+                    );
+                }
+            }
         }
 
         #[test]

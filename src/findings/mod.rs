@@ -120,16 +120,14 @@ pub struct Sample {
 /// it, still leaves [`MAX_SAMPLE_LEN`] characters to show.
 pub(crate) const RAW_SAMPLE_LEN: usize = 4 * MAX_SAMPLE_LEN;
 
-/// `s` cut to at most `max` bytes, at a character boundary.
-fn cut(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
+/// A line kept for a sample, to be masked when the sample is kept for good: at most
+/// [`RAW_SAMPLE_LEN`] bytes, cut where masking still finds every secret before the cut
+/// ([`crate::mask::cut_point`]), and `…` where it was cut.
+pub(crate) fn sample_cut(line: &[u8]) -> String {
+    match crate::mask::cut_point(line, RAW_SAMPLE_LEN) {
+        None => String::from_utf8_lossy(line).into_owned(),
+        Some(end) => String::from_utf8_lossy(&line[..end]).into_owned() + "…",
     }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 /// One (component, cause, fix) and everything seen of it.
@@ -442,11 +440,10 @@ impl Aggregation {
             for (k, v) in &values {
                 f.values.entry(k.clone()).or_insert_with(|| v.clone());
             }
-            let raw = &failure.raw[..failure.raw.len().min(RAW_SAMPLE_LEN)];
             f.samples.push(Sample {
                 pos: pos.clone(),
-                text: String::from_utf8_lossy(raw).into_owned(),
-                message: cut(failure.text, RAW_SAMPLE_LEN).to_string(),
+                text: sample_cut(failure.raw),
+                message: sample_cut(failure.text.as_bytes()),
                 values,
                 sealed: false,
             });

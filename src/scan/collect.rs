@@ -284,8 +284,7 @@ fn text_hash(text: &str) -> u64 {
 
 /// A failing line as read, for an event: masked and cut as a finding's samples are.
 fn raw_sample(raw: &[u8]) -> String {
-    let raw = &raw[..raw.len().min(crate::findings::RAW_SAMPLE_LEN)];
-    crate::findings::sample_text(&String::from_utf8_lossy(raw))
+    crate::findings::sample_text(&crate::findings::sample_cut(raw))
 }
 
 /// A [`Consumer`](super::Consumer) that aggregates and, when asked to, also keeps a

@@ -2,8 +2,8 @@
 //! stream as they come (it owns the buffer they are read into) and hands out blocks that end
 //! after a newline and never cut a split line (CRI `P` parts, Docker's 16 KiB pieces: which raw
 //! line continues the next is asked of [`crate::record`]) between two blocks. It carries the
-//! partial last line over, caps a line at [`MAX_LINE`] (a longer one is handed out in pieces),
-//! and keeps a [`Position`] — the byte offset and line number of the first byte not yet handed
+//! partial last line over, caps a line at [`MAX_LINE`] (a longer one is handed out in pieces,
+//! each ended where it can be masked on its own: [`crate::mask::piece_end`]), and keeps a [`Position`] — the byte offset and line number of the first byte not yet handed
 //! out — that a checkpoint can store and [`Framer::resume`] continue from. [`Framer::reset`]
 //! starts over (the file was truncated or replaced). [`chunk_bounds`] applies the same
 //! boundaries to a buffer that is all there (a mapped file), to split it across threads.
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::MAX_PARTS;
 use crate::record;
 
-/// The longest line kept whole; a longer line is handed out in pieces of this size.
+/// The longest line kept whole; a longer line is handed out in pieces of at most this size.
 pub const MAX_LINE: usize = 16 << 20;
 
 /// The first buffer of a framer; it doubles as the stream needs.
@@ -164,8 +164,9 @@ impl Framer {
             });
         }
         if self.len >= MAX_LINE {
+            // Ended where masking each piece alone still finds every secret whole.
             return Some(Block {
-                len: self.len,
+                len: crate::mask::piece_end(held),
                 at: self.at,
                 piece: true,
             });
@@ -375,6 +376,18 @@ mod tests {
         let (blocks, f) = frame(&input, &[1 << 20], 1 << 20);
         assert_eq!(blocks.concat(), input);
         assert_eq!(blocks[0].len(), MAX_LINE);
+        assert_eq!(f.lines(), 2);
+    }
+
+    #[test]
+    fn a_line_longer_than_max_line_is_cut_between_words() {
+        let mut input = b"word ".repeat(MAX_LINE / 5 + 1000);
+        input.extend_from_slice(b"\nnext\n");
+        let (blocks, f) = frame(&input, &[1 << 20], 1 << 20);
+        assert_eq!(blocks.concat(), input);
+        // The piece ends after the last whole word it holds.
+        assert_eq!(blocks[0].len(), MAX_LINE - MAX_LINE % 5);
+        assert!(blocks[0].ends_with(b" "));
         assert_eq!(f.lines(), 2);
     }
 

@@ -504,3 +504,101 @@ fn live_alerts_carry_the_safe_check() {
     }
     assert_terminal_safe("live alerts", &seen.join("\n"));
 }
+
+/// A sample keeps the first 8 000 bytes of a long line and masks them: a URL's password cut
+/// there has lost the `@` that marks it as one, so the token the cut falls in is left out. A long
+/// masked password earlier in the line brings the cut within the 2 000 characters a sample shows.
+#[test]
+fn a_password_cut_at_a_sample_s_end_is_not_shown_in_part() {
+    let head = format!(
+        "error making http request: Get \"https://es01:9200/\": dial tcp 10.0.0.5:9200: connect: connection refused password={} ",
+        "A".repeat(6500)
+    );
+    let url = "https://elastic:";
+    // The line's 8 000th byte is the password's fourth.
+    let pad = 8000 - head.len() - url.len() - 4 - 1;
+    let line = format!("{head}{} {url}QXZJVQXZ@es01:9200/ more\n", "B".repeat(pad));
+    assert_eq!(&line[7996..8000], "QXZJ");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agent.log");
+    std::fs::write(&file, &line).unwrap();
+    for format in ["human", "json", "ndjson", "ecs", "markdown"] {
+        for r in [
+            run_stdin(&["--format", format, "--color", "never"], line.as_bytes()),
+            run(&[
+                "scan",
+                file.to_str().unwrap(),
+                "--format",
+                format,
+                "--color",
+                "never",
+            ]),
+        ] {
+            assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+            for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+                assert!(
+                    !text.contains("QXZ"),
+                    "{format} {stream} shows a part of the password: {}",
+                    excerpt(text, "QXZ")
+                );
+            }
+        }
+    }
+    // The sample says where it was cut: after the scheme, the rest left out.
+    let doc = run_stdin(&["--format", "json"], line.as_bytes()).json();
+    let sample = doc["findings"][0]["samples"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(sample.ends_with(" https://…"), "{sample}");
+}
+
+/// A line longer than 16 MiB is read from a pipe in pieces, each masked on its own: a piece must
+/// not end inside a URL's password (the next piece would begin with its rest, without the scheme
+/// that marks it as one) nor between a key and its value (the value would begin the next piece
+/// without its key).
+#[test]
+fn a_password_across_the_pieces_of_an_over_long_line_is_masked() {
+    const PIECE: usize = 16 << 20;
+    let head = "error making http request: Get \"https://es01:9200/\": dial tcp 10.0.0.5:9200: connect: connection refused ";
+    let line = |secret_form: &str| {
+        // The 16 MiB cut falls four bytes into the secret.
+        let before = secret_form.split("{}").next().unwrap();
+        let pad = PIECE - head.len() - before.len() - 4 - 1;
+        let form = secret_form.replace("{}", "QXZJVQXZ");
+        let line = format!(
+            "{head}{} {form} connection refused again\n",
+            "B".repeat(pad)
+        );
+        assert_eq!(&line[PIECE - 4..PIECE], "QXZJ");
+        line
+    };
+    let input = [
+        line("https://elastic:{}@es01:9200/"),
+        line("Authorization: Bearer {}"),
+    ]
+    .concat();
+    for format in ["human", "json", "ndjson", "ecs"] {
+        let r = run_stdin(&["--format", format, "--color", "never"], input.as_bytes());
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+        for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+            assert!(
+                !text.contains("QXZ"),
+                "{format} {stream} shows a part of the secret: {}",
+                excerpt(text, "QXZ")
+            );
+        }
+        if format == "ndjson" {
+            // Both secrets were in lines the events show, masked.
+            assert!(r.stdout.contains("https://elastic:****@es01:9200/"));
+            assert!(r.stdout.contains("Authorization: Bearer ****"));
+        }
+    }
+}
+
+/// Some 300 bytes of `text` around the first `needle` (made valid UTF-8 where cut).
+fn excerpt(text: &str, needle: &str) -> String {
+    let at = text.find(needle).unwrap_or(0);
+    let bytes = &text.as_bytes()[at.saturating_sub(150)..];
+    String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned()
+}
