@@ -14,8 +14,8 @@
 //! idempotent: masking masked text changes nothing.
 //!
 //! Text cut before it is masked (a sample's first bytes, a piece of a line too long to scan whole)
-//! is cut where masking it alone still finds every secret: [`cut_point`] leaves out the token a
-//! cut falls in (a URL's userinfo is known only by the `@` after it), and [`piece_end`] ends a
+//! is cut where masking it alone still finds every secret: `cut_point` leaves out the token a
+//! cut falls in (a URL's userinfo is known only by the `@` after it), and `piece_end` ends a
 //! piece before a URL's scheme and before a key whose value could begin the next piece.
 
 use std::borrow::Cow;

@@ -401,7 +401,7 @@ impl Matcher {
     /// [`Matcher::capture`] for many lines, `into[i]` for `lines[i]`: each regex runs over all the
     /// lines before the next one does, which keeps its caches warm (a line at a time, between
     /// the decoding and classifying of the lines around it, costs twice as much). A line comes
-    /// with whether it could hold a secret ([`crate::mask::hinted`]): if not, neither can a value
+    /// with whether it could hold a secret (`mask::hinted`): if not, neither can a value
     /// cut from it, and its values are not searched for hint words again.
     pub fn capture_all(
         &self,

@@ -677,7 +677,7 @@ impl<'s> FixIndex<'s> {
 /// `lookup` gives come from log lines and are untrusted: each is validated by the kind its name
 /// stands for (`*_url`, `*_host`, `*_port`, `proxy`, `region`, `csp`, …) and, if it is not valid,
 /// not used, as if the line had not shown it; a value of any other name is single-quoted for the
-/// quoting context it sits in (see [`fill`]). Defaults are template text and go in as written.
+/// quoting context it sits in (see `fill`). Defaults are template text and go in as written.
 pub fn fill_template<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str>) -> String {
     fill_template_in(Shell::Posix, template, lookup)
 }
