@@ -1218,6 +1218,49 @@ mod props {
         }
 
         #[test]
+        fn pieces_masked_each_alone_show_no_part_of_a_secret(
+            secret in "[QXZJV]{8,16}",
+            held in 100usize..200,
+            pad in 50usize..60,
+        ) {
+            // A line too long to scan whole, `held` bytes of it in the buffer: the piece ends at
+            // `piece_end`, the rest comes in the next piece. Masked each alone, neither shows
+            // three letters running of the secret. (The secret's form is in the second half of
+            // what is held: a piece never ends before its half.)
+            for form in [
+                "password={}",
+                "password: {}",
+                "Authorization: Bearer {}",
+                r#""Authorization":["ApiKey {}"]"#,
+                "ApiKey {}",
+                r#""api_key": "{}""#,
+                "curl -u elastic:{} https://es01",
+                "--es-password {} --x",
+                "cloud_auth=elastic:{}",
+                "Get https://elastic:{}@es01:9200/_license",
+                "POST https://{}@otel.example:443/v1/logs",
+            ] {
+                let line = format!(
+                    "level=error msg=refused{} {} tail words",
+                    " x".repeat(pad),
+                    form.replace("{}", &secret)
+                );
+                let held = held.min(line.len());
+                let end = super::piece_end(&line.as_bytes()[..held]);
+                prop_assert!(end > 0 && end <= held);
+                let (first, rest) = line.split_at(end);
+                for shown in [mask(first), mask(rest)] {
+                    for w in secret.as_bytes().windows(3) {
+                        prop_assert!(
+                            !shown.as_bytes().windows(3).any(|x| x == w),
+                            "{:?} ended at {} of {} shows {:?}", line, end, held, shown
+                        );
+                    }
+                }
+            }
+        }
+
+        #[test]
         fn json_secrets_at_any_escaping_level(p in "[ -~]{1,24}") {
             // A JSON body in zap's error field, in a Docker json-file line.
             let body = json!({"password": p, "api_key": p}).to_string();
