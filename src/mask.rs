@@ -1133,6 +1133,35 @@ mod props {
         "[A-Za-z]{3,12}".prop_filter("not a word of prose", |s| !super::is_prose(s))
     }
 
+    /// A secret in every form masking knows, in place of `{}`.
+    const FORMS: &[&str] = &[
+        "password={}",
+        "password: {}",
+        "Authorization: Bearer {}",
+        "Authorization: {}",
+        r#""Authorization":["ApiKey {}"]"#,
+        "ApiKey {}",
+        r#""api_key": "{}""#,
+        "curl -u elastic:{} https://es01",
+        "--es-password {} --x",
+        "cloud_auth=elastic:{}",
+        "Get https://elastic:{}@es01:9200/_license",
+        "POST https://{}@otel.example:443/v1/logs",
+    ];
+
+    /// Fails if `shown` holds three letters running of `secret`.
+    fn shows_none_of(shown: &str, secret: &str) -> Result<(), TestCaseError> {
+        for w in secret.as_bytes().windows(3) {
+            prop_assert!(
+                !shown.as_bytes().windows(3).any(|x| x == w),
+                "{:?} shows a part of {:?}",
+                shown,
+                secret
+            );
+        }
+        Ok(())
+    }
+
     /// Runs `form` with `secret` in place of `{}` and expects exactly `{}` → `****`.
     fn masked_whole(form: &str, secret: &str) -> Result<(), TestCaseError> {
         let line = form.replace("{}", secret);
@@ -1193,27 +1222,10 @@ mod props {
         ) {
             // Every form masking knows, and the line cut anywhere: what is kept of it is masked
             // and must not show three letters running of the secret.
-            for form in [
-                "password={}",
-                "Authorization: Bearer {}",
-                "Authorization: {}",
-                "ApiKey {}",
-                r#""api_key": "{}""#,
-                "curl -u elastic:{} https://es01",
-                "--es-password {} --x",
-                "cloud_auth=elastic:{}",
-                "Get https://elastic:{}@es01:9200/_license",
-                "POST https://{}@otel.example:443/v1/logs",
-            ] {
+            for form in FORMS {
                 let line = format!("level=error msg=refused {} tail words", form.replace("{}", &secret));
                 let end = super::cut_point(line.as_bytes(), cut).unwrap_or(line.len());
-                let shown = mask(&line[..end]);
-                for w in secret.as_bytes().windows(3) {
-                    prop_assert!(
-                        !shown.as_bytes().windows(3).any(|x| x == w),
-                        "{:?} cut at {} shows {:?}", line, cut, shown
-                    );
-                }
+                shows_none_of(&mask(&line[..end]), &secret)?;
             }
         }
 
@@ -1227,19 +1239,7 @@ mod props {
             // `piece_end`, the rest comes in the next piece. Masked each alone, neither shows
             // three letters running of the secret. (The secret's form is in the second half of
             // what is held: a piece never ends before its half.)
-            for form in [
-                "password={}",
-                "password: {}",
-                "Authorization: Bearer {}",
-                r#""Authorization":["ApiKey {}"]"#,
-                "ApiKey {}",
-                r#""api_key": "{}""#,
-                "curl -u elastic:{} https://es01",
-                "--es-password {} --x",
-                "cloud_auth=elastic:{}",
-                "Get https://elastic:{}@es01:9200/_license",
-                "POST https://{}@otel.example:443/v1/logs",
-            ] {
+            for form in FORMS {
                 let line = format!(
                     "level=error msg=refused{} {} tail words",
                     " x".repeat(pad),
@@ -1250,12 +1250,7 @@ mod props {
                 prop_assert!(end > 0 && end <= held);
                 let (first, rest) = line.split_at(end);
                 for shown in [mask(first), mask(rest)] {
-                    for w in secret.as_bytes().windows(3) {
-                        prop_assert!(
-                            !shown.as_bytes().windows(3).any(|x| x == w),
-                            "{:?} ended at {} of {} shows {:?}", line, end, held, shown
-                        );
-                    }
+                    shows_none_of(&shown, &secret)?;
                 }
             }
         }
