@@ -153,7 +153,8 @@ pub fn scan_block(
         // A split line (CRI `P` parts, Docker's 16 KiB pieces): join the parts around it.
         let mut first_line_no = line_no;
         if rec.part == Part::Partial || (start > 0 && record::splits(raw)) {
-            if let Some((joined, parts_before, joined_end)) = join_parts(buf, start, end, &rec) {
+            if let Some((joined, parts_before, joined_end)) = join_parts(buf, start, end, pos, &rec)
+            {
                 rec = joined;
                 joined_line = true;
                 end = joined_end;
@@ -239,20 +240,24 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Joins the parts of the split line around the line at `start..end`: the parts right before it
-/// and, if it is itself a part, the lines after it up to the closing one. Which raw line
-/// continues which is the record module's knowledge. Returns the joined record, the number of
-/// parts before the line, and the end of its last part; `None` when there is nothing to join.
+/// Joins the parts of the split line around the line at `start..end`: the parts right before it,
+/// none before `floor` (where the lines scanned already end), and, if it is itself a part, the
+/// lines after it up to the closing one. Which raw line continues which is the record module's
+/// knowledge. Returns the joined record, the number of parts before the line, and the end of its
+/// last part; `None` when there is nothing to join.
 fn join_parts<'a>(
     buf: &'a [u8],
     start: usize,
     end: usize,
+    floor: usize,
     rec: &Record<'a>,
 ) -> Option<(Record<'a>, usize, usize)> {
-    // Parts before: walk back while the previous line is a part.
+    // Parts before: walk back while the previous line is a part. Not into a line of more than
+    // `MAX_PARTS` parts joined already: its next parts make a line of their own, not one that
+    // repeats the parts joined before.
     let mut before: Vec<Record<'a>> = Vec::new();
     let mut s = start;
-    while s > 0 && before.len() < MAX_PARTS {
+    while s > floor && before.len() < MAX_PARTS {
         let prev_end = s - 1;
         let prev_start = memrchr(b'\n', &buf[..prev_end]).map_or(0, |i| i + 1);
         let prev_raw = trim_cr(&buf[prev_start..prev_end]);
@@ -371,6 +376,38 @@ pub(crate) mod tests {
         assert_eq!(compose.line.failure.component, Component::Registration);
         assert_eq!(m.cause(&compose.line.failure), "dns");
         assert!(at(12).is_none());
+    }
+
+    #[test]
+    fn a_line_of_more_parts_than_are_joined_goes_on_in_lines_that_do_not_overlap() {
+        // A zap line that Docker split in MAX_PARTS + 6 pieces, with an error in the first piece
+        // and another in the last: the first MAX_PARTS + 1 pieces are one line, the rest another.
+        let parts = MAX_PARTS + 6;
+        let mut buf = Vec::new();
+        for i in 0..parts {
+            let log = match i {
+                0 => r#"{\"level\":\"error\",\"msg\":\"dial tcp 10.0.0.5:9200: connect: connection refused "#.to_string(),
+                i if i == parts - 1 => "again: connect: connection refused\"}\\n".to_string(),
+                i => format!("part{i} "),
+            };
+            buf.extend_from_slice(
+                format!(r#"{{"log":"{log}","stream":"stderr","time":"2025-10-14T09:15:06Z"}}"#)
+                    .as_bytes(),
+            );
+            buf.push(b'\n');
+        }
+        let m = matcher();
+        let c = scan_all(&m, &buf);
+        let events = c.events.unwrap();
+        let lines: Vec<u64> = events.iter().map(|e| e.at.line).collect();
+        assert_eq!(lines, [1, MAX_PARTS as u64 + 2]);
+        // The second line holds the parts after the first one's, and none of them again.
+        let second = &events[1].line.text;
+        assert!(
+            second.starts_with(&format!("part{} ", MAX_PARTS + 1)),
+            "{second}"
+        );
+        assert!(!second.contains(&format!("part{} ", MAX_PARTS)), "{second}");
     }
 
     #[test]
