@@ -3,10 +3,11 @@
 //! after a newline and never cut a split line (CRI `P` parts, Docker's 16 KiB pieces: which raw
 //! line continues the next is asked of [`crate::record`]) between two blocks. It carries the
 //! partial last line over, caps a line at [`MAX_LINE`] (a longer one is handed out in pieces,
-//! each ended where it can be masked on its own: `mask::piece_end`), and keeps a [`Position`] — the byte offset and line number of the first byte not yet handed
-//! out — that a checkpoint can store and [`Framer::resume`] continue from. [`Framer::reset`]
-//! starts over (the file was truncated or replaced). [`chunk_bounds`] applies the same
-//! boundaries to a buffer that is all there (a mapped file), to split it across threads.
+//! each ended where it can be masked on its own: `mask::piece_end`), and keeps a [`Position`] —
+//! the byte offset and line number of the first byte not yet handed out — that a checkpoint can
+//! store and [`Framer::resume`] continue from. [`Framer::reset`] starts over (the file was
+//! truncated or replaced). [`chunk_bounds`] applies the same boundaries to a buffer that is all
+//! there (a mapped file), to split it across threads.
 
 use memchr::{memchr, memrchr};
 use serde::{Deserialize, Serialize};
