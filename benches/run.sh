@@ -398,7 +398,7 @@ busy = [l.rstrip("\n").replace("\t", ": ") for l in open(env["BUSY_FILE"]) if l.
 if FOREIGN:
     p(f"Other processes' share of the CPU during the runs (approximate: hyperfine's own overhead counts as other): {', '.join(f'{100*f:.0f} %' for f in FOREIGN)}"
       f"{' (more than 10 %: the figures are disturbed, run again on a quiet machine)' if max(FOREIGN) > 0.10 else ''}.")
-p(f"CPU busy (all processes) in the second before each hyperfine run: {'; '.join(busy)}. "
+p(f"CPU busy (all processes) in the second before each measurement: {'; '.join(busy)}. "
   f"Load average (1, 5, 15 min) after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
 with open(out_md, "w") as f:
     f.write("\n".join(lines) + "\n")

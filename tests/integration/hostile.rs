@@ -510,15 +510,8 @@ fn live_alerts_carry_the_safe_check() {
 /// masked password earlier in the line brings the cut within the 2 000 characters a sample shows.
 #[test]
 fn a_password_cut_at_a_sample_s_end_is_not_shown_in_part() {
-    let head = format!(
-        "error making http request: Get \"https://es01:9200/\": dial tcp 10.0.0.5:9200: connect: connection refused password={} ",
-        "A".repeat(6500)
-    );
-    let url = "https://elastic:";
-    // The line's 8 000th byte is the password's fourth.
-    let pad = 8000 - head.len() - url.len() - 4 - 1;
-    let line = format!("{head}{} {url}QXZJVQXZ@es01:9200/ more\n", "B".repeat(pad));
-    assert_eq!(&line[7996..8000], "QXZJ");
+    let head = format!("{REFUSED}password={} ", "A".repeat(6500));
+    let line = secret_cut_at(8000, &head, "https://elastic:{}@es01:9200/ more");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("agent.log");
     std::fs::write(&file, &line).unwrap();
@@ -535,13 +528,7 @@ fn a_password_cut_at_a_sample_s_end_is_not_shown_in_part() {
             ]),
         ] {
             assert_eq!(r.code, 1, "{format}: {}", r.stderr);
-            for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
-                assert!(
-                    !text.contains("QXZ"),
-                    "{format} {stream} shows a part of the password: {}",
-                    excerpt(text, "QXZ")
-                );
-            }
+            assert_no_part_of_the_secret(format, &r);
         }
     }
     // The sample says where it was cut: after the scheme, the rest left out.
@@ -560,38 +547,48 @@ fn a_password_cut_at_a_sample_s_end_is_not_shown_in_part() {
 #[test]
 fn a_password_across_the_pieces_of_an_over_long_line_is_masked() {
     const PIECE: usize = 16 << 20;
-    let head = "error making http request: Get \"https://es01:9200/\": dial tcp 10.0.0.5:9200: connect: connection refused ";
-    let line = |secret_form: &str| {
-        // The 16 MiB cut falls four bytes into the secret.
-        let before = secret_form.split("{}").next().unwrap();
-        let pad = PIECE - head.len() - before.len() - 4 - 1;
-        let form = secret_form.replace("{}", "QXZJVQXZ");
-        let line = format!(
-            "{head}{} {form} connection refused again\n",
-            "B".repeat(pad)
-        );
-        assert_eq!(&line[PIECE - 4..PIECE], "QXZJ");
-        line
-    };
     let input = [
-        line("https://elastic:{}@es01:9200/"),
-        line("Authorization: Bearer {}"),
+        "https://elastic:{}@es01:9200/ connection refused again",
+        "Authorization: Bearer {} connection refused again",
     ]
+    .map(|form| secret_cut_at(PIECE, REFUSED, form))
     .concat();
     // The events show each piece's text, the summary its samples (ECS events and the other
     // formats print the same masked text and samples).
     let r = run_stdin(&["--format", "ndjson"], input.as_bytes());
     assert_eq!(r.code, 1, "{}", r.stderr);
-    for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
-        assert!(
-            !text.contains("QXZ"),
-            "{stream} shows a part of the secret: {}",
-            excerpt(text, "QXZ")
-        );
-    }
+    assert_no_part_of_the_secret("ndjson", &r);
     // Both secrets were in pieces the events show, masked.
     assert!(r.stdout.contains("https://elastic:****@es01:9200/"));
     assert!(r.stdout.contains("Authorization: Bearer ****"));
+}
+
+/// A failing line's start, for the lines built around a secret.
+const REFUSED: &str = "error making http request: Get \"https://es01:9200/\": dial tcp 10.0.0.5:9200: connect: connection refused ";
+
+/// A line of `head`, a run of `B`, then `form` with the secret `QXZJVQXZ` in place of `{}`: its
+/// byte `cut` (counted from 1) is the secret's fourth, so that a cut there falls inside it.
+fn secret_cut_at(cut: usize, head: &str, form: &str) -> String {
+    let before = form.split("{}").next().unwrap_or_default();
+    let pad = cut - head.len() - before.len() - 4 - 1;
+    let line = format!(
+        "{head}{} {}\n",
+        "B".repeat(pad),
+        form.replace("{}", "QXZJVQXZ")
+    );
+    assert_eq!(&line[cut - 4..cut], "QXZJ");
+    line
+}
+
+/// Fails if the run's output shows three letters running of the secret [`secret_cut_at`] writes.
+fn assert_no_part_of_the_secret(format: &str, r: &Run) {
+    for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+        assert!(
+            !text.contains("QXZ"),
+            "{format} {stream} shows a part of the secret: {}",
+            excerpt(text, "QXZ")
+        );
+    }
 }
 
 /// Some 300 bytes of `text` around the first `needle` (made valid UTF-8 where cut).
